@@ -1,0 +1,32 @@
+// etna: expression templates for normalization and autodiff. Include this header for everything.
+#pragma once
+
+#include <etna/expr/elementwise.hpp>
+#include <etna/expr/extent.hpp>
+#include <etna/expr/fixed_string.hpp>
+#include <etna/expr/graph.hpp>
+#include <etna/expr/kind.hpp>
+#include <etna/expr/leaf.hpp>
+#include <etna/expr/literal.hpp>
+#include <etna/expr/mean.hpp>
+#include <etna/expr/node.hpp>
+#include <etna/expr/operators.hpp>
+#include <etna/expr/primitives.hpp>
+#include <etna/expr/reduction.hpp>
+
+#include <etna/ops/activations.hpp>
+#include <etna/ops/batch_norm.hpp>
+#include <etna/ops/blocks.hpp>
+#include <etna/ops/layer_norm.hpp>
+#include <etna/ops/parameter_checks.hpp>
+#include <etna/ops/rms_norm.hpp>
+
+#include <etna/runtime/binding.hpp>
+#include <etna/runtime/error.hpp>
+#include <etna/runtime/interpreter.hpp>
+#include <etna/runtime/sizes.hpp>
+#include <etna/runtime/tensor.hpp>
+#include <etna/runtime/view.hpp>
+
+#include <etna/io/formula.hpp>
+#include <etna/io/tensor_format.hpp>

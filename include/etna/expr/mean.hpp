@@ -1,0 +1,33 @@
+// Means over features and over tokens, the latter optionally over the unmasked tokens only.
+#pragma once
+
+#include <etna/expr/extent.hpp>
+#include <etna/expr/kind.hpp>
+#include <etna/expr/node.hpp>
+#include <etna/expr/operators.hpp>
+#include <etna/expr/reduction.hpp>
+
+namespace etna {
+
+// mean_f(x) = sum_f(x) / D: per token, the mean over its features.
+template <expression E>
+constexpr auto mean_f(E x) {
+    return sum_f(x) / extent<axis::features, kind_of<E>::feature_axis>{};
+}
+
+// mean_t(x) = sum_t(x) / T: per feature, the mean over all tokens.
+template <expression E>
+constexpr auto mean_t(E x) {
+    return sum_t(x) / token_count{};
+}
+
+// mean_t(x, m) = sum_t(x * m) / sum_t(m): per feature, the mean over the tokens where the
+// PerToken mask m is 1 (a padding token has m = 0 and does not count). With every token masked
+// out the mean is 0 / 0, a NaN.
+template <expression E, expression M>
+constexpr auto mean_t(E x, M m) {
+    static_assert(std::is_same_v<kind_of<M>, PerToken>, "etna: mean_t(x, mask): the mask must be PerToken (one weight per token)");
+    return sum_t(x * m) / sum_t(m);
+}
+
+}  // namespace etna

@@ -1,0 +1,202 @@
+// Formulas: fmt::format("{}", expr) prints a graph with each shared sub-expression let-bound once.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/unpack.hpp>
+#include <fmt/format.h>
+
+#include <etna/expr/elementwise.hpp>
+#include <etna/expr/extent.hpp>
+#include <etna/expr/graph.hpp>
+#include <etna/expr/leaf.hpp>
+#include <etna/expr/literal.hpp>
+#include <etna/expr/primitives.hpp>
+#include <etna/expr/reduction.hpp>
+
+namespace etna {
+
+namespace detail {
+
+template <class E>
+inline constexpr bool is_atom = is_leaf<E> || is_literal<E> || is_extent<E>;
+
+template <class E>
+consteval bool has_compound_operand() {
+    return boost::hana::unpack(E::operands, [](auto... operand) { return (!is_atom<typename decltype(operand)::type> || ...); });
+}
+
+// Recognizes the compositions of expr/mean.hpp so that they print as written.
+template <class E>
+struct mean_pattern : std::false_type {};
+template <class A, fixed_string FeatureAxis>
+struct mean_pattern<elementwise<prim::div, reduction<axis::features, A>, extent<axis::features, FeatureAxis>>> : std::true_type {
+    static constexpr std::string_view name = "mean_f";
+    using averaged = A;
+    using inner = boost::hana::tuple<boost::hana::type<reduction<axis::features, A>>>;
+};
+template <class A>
+struct mean_pattern<elementwise<prim::div, reduction<axis::tokens, A>, token_count>> : std::true_type {
+    static constexpr std::string_view name = "mean_t";
+    using averaged = A;
+    using inner = boost::hana::tuple<boost::hana::type<reduction<axis::tokens, A>>>;
+};
+template <class A, class M>
+struct mean_pattern<elementwise<prim::div, reduction<axis::tokens, elementwise<prim::mul, A, M>>, reduction<axis::tokens, M>>>
+    : std::true_type {
+    static constexpr std::string_view name = "mean_t";
+    using averaged = A;
+    using mask = M;
+    using inner = boost::hana::tuple<boost::hana::type<reduction<axis::tokens, elementwise<prim::mul, A, M>>>,
+                                     boost::hana::type<elementwise<prim::mul, A, M>>>;
+};
+
+}  // namespace detail
+
+// Prints the graph G. A node is let-bound when it is used more than once and is more than an
+// operation on leaves and constants (those are short enough to repeat): `let v1 = ... in`.
+template <class G>
+class formula_printer {
+    using nodes = topological_nodes_t<G>;
+    static constexpr auto& uses = use_counts<G>;
+
+    template <class E>
+    static constexpr bool let_bound = !detail::is_atom<E> && uses[index_in<E>(nodes{})] > 1 && detail::has_compound_operand<E>();
+
+    // v1, v2, ... in topological order; 0 for nodes that are not let-bound.
+    template <class... Types>
+    static consteval auto number_lets(boost::hana::tuple<Types...>) {
+        constexpr bool bound[] = {let_bound<typename Types::type>..., false};
+        std::array<int, sizeof...(Types)> numbers{};
+        int next = 0;
+        for (std::size_t i = 0; i < sizeof...(Types); ++i) numbers[i] = bound[i] ? ++next : 0;
+        return numbers;
+    }
+    static constexpr auto let_numbers = number_lets(nodes{});
+
+    template <class E>
+    static constexpr int let_number() { return let_numbers[index_in<E>(nodes{})]; }
+
+    // A mean pattern prints as mean_f(..) unless a node inside it is let-bound (printed by name).
+    template <class E>
+    static consteval bool prints_as_mean() {
+        if constexpr (detail::mean_pattern<E>::value)
+            return boost::hana::unpack(typename detail::mean_pattern<E>::inner{},
+                                       [](auto... node) { return (!let_bound<typename decltype(node)::type> && ...); });
+        else return false;
+    }
+
+public:
+    static std::string print() {
+        std::string out;
+        boost::hana::for_each(nodes{}, [&](auto node) {
+            using E = typename decltype(node)::type;
+            if constexpr (let_bound<E>) out += fmt::format("let v{} = {} in\n", let_number<E>(), structure<E>());
+        });
+        if constexpr (is_graph<G>) {
+            out += "outputs(";
+            std::string_view separator;
+            boost::hana::for_each(G::roots, [&](auto root) {
+                out += separator;
+                out += text<typename decltype(root)::type>();
+                separator = ", ";
+            });
+            out += ")";
+        } else {
+            out += text<G>();
+        }
+        return out;
+    }
+
+private:
+    template <class E>
+    static std::string text() {
+        if constexpr (let_bound<E>) return fmt::format("v{}", let_number<E>());
+        else return structure<E>();
+    }
+
+    // Binding strength of E's text; operands of lower strength than required get parentheses.
+    template <class E>
+    static constexpr int precedence() {
+        if constexpr (let_bound<E> || prints_as_mean<E>()) return 5;
+        else if constexpr (is_literal<E>) return E::value < 0 ? 4 : 5;
+        else if constexpr (is_elementwise<E>) return E::op::precedence;
+        else return 5;
+    }
+
+    template <class E>
+    static std::string operand(int required) {
+        return precedence<E>() < required ? "(" + text<E>() + ")" : text<E>();
+    }
+
+    template <class E>
+    static std::string structure() {
+        if constexpr (is_leaf<E>) {
+            return std::string(E::name.view());
+        } else if constexpr (is_literal<E>) {
+            return fmt::format("{}", E::value);
+        } else if constexpr (is_extent<E>) {
+            if constexpr (E::over == axis::tokens) return "T";
+            else if constexpr (E::feature_axis == default_feature_axis) return "D";
+            else return fmt::format("D[{}]", E::feature_axis.view());
+        } else if constexpr (prints_as_mean<E>()) {
+            using pattern = detail::mean_pattern<E>;
+            if constexpr (requires { typename pattern::mask; })
+                return fmt::format("{}({}, {})", pattern::name, text<typename pattern::averaged>(), text<typename pattern::mask>());
+            else return fmt::format("{}({})", pattern::name, text<typename pattern::averaged>());
+        } else if constexpr (is_reduction<E>) {
+            using A = typename decltype(+E::operands[boost::hana::size_c<0>])::type;
+            return fmt::format("{}({})", E::over == axis::features ? "sum_f" : "sum_t", text<A>());
+        } else {
+            return elementwise_text(E{});
+        }
+    }
+
+    template <class Op, class... Args>
+    static std::string elementwise_text(elementwise<Op, Args...>) {
+        if constexpr (Op::written == notation::call) {
+            std::string args;
+            ((args += (args.empty() ? "" : ", ") + text<Args>()), ...);
+            return fmt::format("{}({})", Op::name, args);
+        } else if constexpr (Op::written == notation::prefix) {
+            return fmt::format("{}{}", Op::name, operand<Args...>(5));
+        } else {
+            return infix_text<Op, Args...>();
+        }
+    }
+
+    // Left-associative: an operand on the right of equal precedence keeps its parentheses,
+    // because floating-point a + (b + c) is not (a + b) + c.
+    template <class Op, class Left, class Right>
+    static std::string infix_text() {
+        const int left_required = Op::precedence == 1 ? 2 : Op::precedence;
+        return fmt::format("{} {} {}", operand<Left>(left_required), Op::name, operand<Right>(Op::precedence + 1));
+    }
+};
+
+// The formula of an expression or of outputs(...), as fmt::format("{}", g) prints it.
+template <class G>
+std::string formula(G) {
+    return formula_printer<G>::print();
+}
+
+}  // namespace etna
+
+template <etna::expression E>
+struct fmt::formatter<E, char> : fmt::formatter<std::string_view, char> {
+    auto format(E e, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view, char>::format(etna::formula(e), ctx);
+    }
+};
+
+template <etna::expression... Outs>
+struct fmt::formatter<etna::graph<Outs...>, char> : fmt::formatter<std::string_view, char> {
+    auto format(etna::graph<Outs...> g, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view, char>::format(etna::formula(g), ctx);
+    }
+};

@@ -1,0 +1,50 @@
+// BatchNorm: each feature normalized over the tokens of the batch; masked form skips padding.
+#pragma once
+
+#include <etna/expr/literal.hpp>
+#include <etna/expr/mean.hpp>
+#include <etna/expr/node.hpp>
+#include <etna/expr/operators.hpp>
+#include <etna/ops/activations.hpp>
+#include <etna/ops/parameter_checks.hpp>
+
+namespace etna {
+
+// y = (x - mean_t(x)) * rsqrt(mean_t((x - mean_t(x))^2) + eps) * gamma + beta, with batch
+// statistics (training mode, biased variance). Every token's output depends on every token:
+// appending zero-padded tokens shifts the statistics of the real ones. Kept as the contrast to
+// LayerNorm; the difference is only the axis of the means.
+template <expression X, expression G, expression B, expression Eps>
+constexpr auto batch_norm(X x, G gamma, B beta, Eps eps) {
+    static_assert(is_act<X>, "etna: batch_norm(x, gamma, beta, eps): x must be Act (tokens x features)");
+    static_assert(per_feature_of<X, G>, "etna: batch_norm(x, gamma, beta, eps): gamma must be PerFeature over x's features");
+    static_assert(per_feature_of<X, B>, "etna: batch_norm(x, gamma, beta, eps): beta must be PerFeature over x's features");
+    static_assert(is_scalar<Eps>, "etna: batch_norm(x, gamma, beta, eps): eps must be Scalar");
+    const auto centred = x - mean_t(x);
+    return centred * rsqrt(mean_t(square(centred)) + eps) * gamma + beta;
+}
+
+template <expression X, expression G, expression B>
+constexpr auto batch_norm(X x, G gamma, B beta) {
+    return batch_norm(x, gamma, beta, constant<1e-5>);
+}
+
+// BatchNorm whose statistics are taken over the tokens where the PerToken mask is 1 only, so
+// padding tokens (mask 0) change nothing. Their own outputs are computed but meaningless.
+template <expression X, expression M, expression G, expression B, expression Eps>
+constexpr auto batch_norm_masked(X x, M mask, G gamma, B beta, Eps eps) {
+    static_assert(is_act<X>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): x must be Act (tokens x features)");
+    static_assert(std::is_same_v<kind_of<M>, PerToken>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): mask must be PerToken");
+    static_assert(per_feature_of<X, G>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): gamma must be PerFeature over x's features");
+    static_assert(per_feature_of<X, B>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): beta must be PerFeature over x's features");
+    static_assert(is_scalar<Eps>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): eps must be Scalar");
+    const auto centred = x - mean_t(x, mask);
+    return centred * rsqrt(mean_t(square(centred), mask) + eps) * gamma + beta;
+}
+
+template <expression X, expression M, expression G, expression B>
+constexpr auto batch_norm_masked(X x, M mask, G gamma, B beta) {
+    return batch_norm_masked(x, mask, gamma, beta, constant<1e-5>);
+}
+
+}  // namespace etna

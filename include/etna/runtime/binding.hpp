@@ -1,0 +1,180 @@
+// Bindings: `x = X` pairs a leaf with data for one call; checked against the graph at compile time.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/hana/for_each.hpp>
+
+#include <etna/expr/fixed_string.hpp>
+#include <etna/expr/graph.hpp>
+#include <etna/expr/leaf.hpp>
+#include <etna/runtime/tensor.hpp>
+#include <etna/runtime/view.hpp>
+
+namespace etna {
+
+// Data bound to Leaf, read as elements of type T. A Scalar leaf may hold its number by value.
+template <class Leaf, element T>
+class binding {
+public:
+    using leaf_type = Leaf;
+    using value_type = T;
+
+    explicit binding(view<const T> values) : values_(values) {}
+    explicit binding(T number) : number_(number), holds_number_(true) {}
+
+    [[nodiscard]] view<const T> values() const {
+        return holds_number_ ? view<const T>(&number_, 1, 1) : values_;
+    }
+
+private:
+    view<const T> values_;
+    T number_{};
+    bool holds_number_ = false;
+};
+
+template <class B>
+inline constexpr bool is_binding = false;
+template <class Leaf, element T>
+inline constexpr bool is_binding<binding<Leaf, T>> = true;
+
+// The view a one-dimensional array stands for, given the kind of the leaf it is bound to:
+// a PerFeature leaf reads it as one row, a PerToken leaf as one column.
+template <a_kind K, element T>
+view<const T> as_kind_view(std::span<T> values) {
+    if constexpr (K::has_tokens && !K::has_features) return {values.data(), values.size(), 1, 1};
+    else return {values.data(), 1, values.size()};
+}
+
+template <class V>
+concept owning_tensor = requires { typename V::value_type; } && element<typename V::value_type> &&
+                        std::is_same_v<V, tensor<typename V::value_type>>;
+template <class V>
+concept view_like = requires { typename V::value_type; } && element<typename V::value_type> &&
+                    std::is_convertible_v<V, view<const typename V::value_type>>;
+template <class V>
+concept element_vector = requires { typename V::value_type; } && element<typename V::value_type> &&
+                         std::is_same_v<V, std::vector<typename V::value_type>>;
+
+// Called by leaf::operator= (expr/leaf.hpp): `leaf = value` for every kind of value etna accepts.
+template <leaf_role Role, fixed_string Name, a_kind Kind, class Value>
+auto make_binding(leaf<Role, Name, Kind>, Value&& value) {
+    using Leaf = leaf<Role, Name, Kind>;
+    using V = std::remove_cvref_t<Value>;
+    if constexpr (owning_tensor<V>) {
+        static_assert(std::is_lvalue_reference_v<Value>,
+                      "etna: binding a temporary tensor would leave the binding dangling; bind a named tensor or a view");
+        return binding<Leaf, typename V::value_type>(std::as_const(value).view());
+    } else if constexpr (view_like<V>) {
+        return binding<Leaf, typename V::value_type>(view<const typename V::value_type>(value));
+    } else if constexpr (element_vector<V>) {
+        static_assert(std::is_lvalue_reference_v<Value>,
+                      "etna: binding a temporary vector would leave the binding dangling; bind a named one");
+        static_assert(!(Kind::has_tokens && Kind::has_features),
+                      "etna: an Act leaf (tokens x features) cannot be bound to a one-dimensional vector; bind a tensor");
+        return binding<Leaf, typename V::value_type>(as_kind_view<Kind>(std::span<const typename V::value_type>(value)));
+    } else if constexpr (std::is_arithmetic_v<V>) {
+        static_assert(std::is_same_v<Kind, Scalar>, "etna: only a Scalar leaf (scalar<\"name\">) can be bound to a number");
+        return binding<Leaf, std::conditional_t<std::is_same_v<V, float>, float, double>>(value);
+    } else {
+        static_assert(always_false<V>,
+                      "etna: a leaf binds to a tensor, a view, a std::vector (PerFeature and PerToken leaves) or a number "
+                      "(Scalar leaves)");
+    }
+}
+
+// Compile-time diagnostics: each is a class whose instantiation fails with a sentence, and
+// whose template argument (shown by the compiler just above the sentence) is the leaf's name.
+namespace diagnostic {
+
+template <auto>
+inline constexpr bool never = false;
+
+template <fixed_string Leaf>
+struct missing_binding {
+    static_assert(never<Leaf>, "etna: missing binding: the expression reads the leaf named in 'missing_binding<...>' "
+                               "above, and no argument binds it (add `leaf = data` to the call)");
+};
+
+template <fixed_string Leaf>
+struct leaf_bound_twice {
+    static_assert(never<Leaf>, "etna: the leaf named in 'leaf_bound_twice<...>' above is bound by two arguments");
+};
+
+template <fixed_string Leaf>
+struct binding_for_unknown_leaf {
+    static_assert(never<Leaf>, "etna: an argument binds the leaf named in 'binding_for_unknown_leaf<...>' above, "
+                               "which the expression does not read (a misspelt name?)");
+};
+
+template <fixed_string Leaf>
+struct two_leaves_with_one_name {
+    static_assert(never<Leaf>, "etna: two different leaves (other role or kind) share the name in "
+                               "'two_leaves_with_one_name<...>' above");
+};
+
+template <class Argument>
+struct not_a_binding {
+    static_assert(always_false<Argument>,
+                  "etna: after the expression, every argument must be a binding such as `x = X` (the argument's type "
+                  "is in 'not_a_binding<...>' above)");
+};
+
+}  // namespace diagnostic
+
+template <class Leaf, class... Bindings>
+inline constexpr std::size_t bindings_of = (std::size_t{0} + ... + std::is_same_v<typename Bindings::leaf_type, Leaf>);
+
+namespace detail {
+
+template <class Leaves, class... Bindings>
+struct binding_check;
+
+template <class... LeafTypes, class... Bindings>
+struct binding_check<boost::hana::tuple<LeafTypes...>, Bindings...> {
+    template <class Leaf>
+    static constexpr bool leaf_ok() {
+        constexpr std::size_t bound = bindings_of<Leaf, Bindings...>;
+        if constexpr (bound == 0) (void)sizeof(diagnostic::missing_binding<Leaf::name>);
+        if constexpr (bound > 1) (void)sizeof(diagnostic::leaf_bound_twice<Leaf::name>);
+        if constexpr ((0 + ... + (Leaf::name == LeafTypes::type::name)) > 1)
+            (void)sizeof(diagnostic::two_leaves_with_one_name<Leaf::name>);
+        return true;
+    }
+
+    template <class Binding>
+    static constexpr bool binding_ok() {
+        if constexpr (!(std::is_same_v<typename Binding::leaf_type, typename LeafTypes::type> || ...))
+            (void)sizeof(diagnostic::binding_for_unknown_leaf<Binding::leaf_type::name>);
+        return true;
+    }
+
+    static constexpr bool value = (leaf_ok<typename LeafTypes::type>() && ...) && (binding_ok<Bindings>() && ...);
+};
+
+}  // namespace detail
+
+// Every argument a binding, every leaf of G bound exactly once, every binding for a leaf of G,
+// every leaf name used by one leaf only.
+template <class G, class... Bindings>
+constexpr bool check_bindings() {
+    if constexpr ((is_binding<Bindings> && ...)) {
+        return detail::binding_check<decltype(leaves_of(G{})), Bindings...>::value;
+    } else {
+        (void)(0 + ... + sizeof(std::conditional_t<is_binding<Bindings>, int, diagnostic::not_a_binding<Bindings>>));
+        return false;
+    }
+}
+
+// The binding of Leaf among the arguments (check_bindings has made sure there is one).
+template <class Leaf, class First, class... Rest>
+const auto& binding_for(const First& first, const Rest&... rest) {
+    if constexpr (std::is_same_v<typename First::leaf_type, Leaf>) return first;
+    else return binding_for<Leaf>(rest...);
+}
+
+}  // namespace etna
