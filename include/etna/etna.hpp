@@ -20,6 +20,7 @@
 #include <etna/ops/layer_norm.hpp>
 #include <etna/ops/parameter_checks.hpp>
 #include <etna/ops/rms_norm.hpp>
+#include <etna/ops/standardize.hpp>
 
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/error.hpp>

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <etna/etna.hpp>
+#include <support/deep_chain.hpp>
 
 using namespace etna;
 
@@ -29,16 +30,6 @@ consteval bool operands_come_first() {
     return ok;
 }
 
-// Each level squares and adds its input: 2^depth paths, 2 * depth + 1 unique nodes.
-template <int Depth, class E>
-constexpr auto chain(E v) {
-    if constexpr (Depth == 0) {
-        return v;
-    } else {
-        constexpr auto w = chain<Depth - 1>(E{});
-        return w * w + w;
-    }
-}
 
 }  // namespace
 
@@ -78,7 +69,7 @@ TEST_CASE("use counts count operand slots and outputs", "[graph]") {
 
 TEST_CASE("a deep chain of shared sub-expressions is a DAG, not a tree", "[graph]") {
     // 2^48 paths from the output to x: a tree walk would never finish compiling.
-    using deep = decltype(chain<48>(x));
+    using deep = decltype(etna::testing::deep_chain<48>(x));
     STATIC_REQUIRE(node_count<deep> == 97);
     STATIC_REQUIRE(operands_come_first<deep>());
 }

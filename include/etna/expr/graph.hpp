@@ -26,10 +26,16 @@ struct graph {
 template <expression... Outs>
 constexpr graph<Outs...> outputs(Outs...) { return {}; }
 
+namespace detail {
 template <class G>
 inline constexpr bool is_graph = false;
 template <expression... Outs>
 inline constexpr bool is_graph<graph<Outs...>> = true;
+}  // namespace detail
+
+// decltype of a constexpr graph or expression is const: every trait here ignores that.
+template <class G>
+inline constexpr bool is_graph = detail::is_graph<std::remove_cv_t<G>>;
 
 template <class E>
 struct as_graph_of {
@@ -40,11 +46,18 @@ struct as_graph_of<graph<Outs...>> {
     using type = graph<Outs...>;
 };
 template <class E>
-using as_graph_t = typename as_graph_of<E>::type;
+using as_graph_t = typename as_graph_of<std::remove_cv_t<E>>::type;
 
 // A graph value from either an expression or a graph.
 template <class E>
 constexpr as_graph_t<E> as_graph(E) { return {}; }
+
+// The operands a walk follows: by default a node's own. A policy may present a node
+// differently (the formula printer treats sum_f(x) / D as the one node mean_f(x)).
+template <class E>
+struct operands_of {
+    using type = std::remove_cv_t<decltype(E::operands)>;
+};
 
 namespace detail {
 
@@ -60,23 +73,24 @@ inline constexpr bool listed = false;
 template <class... Nodes, class E>
 inline constexpr bool listed<node_list<Nodes...>, E> = (std::is_same_v<Nodes, E> || ...);
 
-template <class Visited, class E, bool Seen = listed<Visited, E>>
+template <template <class> class OperandsOf, class Visited, class E, bool Seen = listed<Visited, E>>
 struct visit;
 
-template <class Visited, class Operands>
+template <template <class> class OperandsOf, class Visited, class Operands>
 struct visit_each;
 
-template <class Visited>
-struct visit_each<Visited, boost::hana::tuple<>> {
+template <template <class> class OperandsOf, class Visited>
+struct visit_each<OperandsOf, Visited, boost::hana::tuple<>> {
     using type = Visited;
 };
-template <class Visited, class First, class... Rest>
-struct visit_each<Visited, boost::hana::tuple<First, Rest...>> {
-    using type = typename visit_each<typename visit<Visited, typename First::type>::type, boost::hana::tuple<Rest...>>::type;
+template <template <class> class OperandsOf, class Visited, class First, class... Rest>
+struct visit_each<OperandsOf, Visited, boost::hana::tuple<First, Rest...>> {
+    using type = typename visit_each<OperandsOf, typename visit<OperandsOf, Visited, typename First::type>::type,
+                                     boost::hana::tuple<Rest...>>::type;
 };
 
-template <class Visited, class E>
-struct visit<Visited, E, true> {
+template <template <class> class OperandsOf, class Visited, class E>
+struct visit<OperandsOf, Visited, E, true> {
     using type = Visited;
 };
 
@@ -87,9 +101,9 @@ struct append_node<E, node_list<Nodes...>> {
     using type = node_list<Nodes..., E>;
 };
 
-template <class Visited, class E>
-struct visit<Visited, E, false> {
-    using type = typename append_node<E, typename visit_each<Visited, std::remove_cv_t<decltype(E::operands)>>::type>::type;
+template <template <class> class OperandsOf, class Visited, class E>
+struct visit<OperandsOf, Visited, E, false> {
+    using type = typename append_node<E, typename visit_each<OperandsOf, Visited, typename OperandsOf<E>::type>::type>::type;
 };
 
 template <class... Nodes>
@@ -101,9 +115,9 @@ constexpr auto as_type_tuple(node_list<Nodes...>) {
 
 // The unique nodes of a graph (a hana::tuple of hana::type), every node after its operands.
 // Equal sub-expressions are one node: identity is type identity.
-template <class G>
+template <class G, template <class> class OperandsOf = operands_of>
 using topological_nodes_t = decltype(detail::as_type_tuple(
-    typename detail::visit_each<detail::node_list<>, std::remove_cv_t<decltype(as_graph_t<G>::roots)>>::type{}));
+    typename detail::visit_each<OperandsOf, detail::node_list<>, std::remove_cv_t<decltype(as_graph_t<G>::roots)>>::type{}));
 
 template <class G>
 constexpr topological_nodes_t<G> topological_nodes(G) { return {}; }
@@ -134,19 +148,21 @@ consteval void count_uses(std::array<int, decltype(boost::hana::length(Nodes{}))
     (++uses[index_in<typename Types::type>(Nodes{})], ...);
 }
 
-template <class Nodes, class Roots, class... Types>
+template <class Nodes, class Roots, template <class> class OperandsOf, class... Types>
 consteval auto use_counts(boost::hana::tuple<Types...>) {
     std::array<int, sizeof...(Types)> uses{};
-    (count_uses<Nodes>(uses, std::remove_cv_t<decltype(Types::type::operands)>{}), ...);
+    (count_uses<Nodes>(uses, typename OperandsOf<typename Types::type>::type{}), ...);
     count_uses<Nodes>(uses, Roots{});
     return uses;
 }
 
 }  // namespace detail
 
-// How many times each node is used: once per operand slot that names it, plus once per output.
-template <class G>
+// How many times each node of topological_nodes_t<G, OperandsOf> is used: once per operand slot
+// that names it, plus once per output.
+template <class G, template <class> class OperandsOf = operands_of>
 inline constexpr auto use_counts =
-    detail::use_counts<topological_nodes_t<G>, std::remove_cv_t<decltype(as_graph_t<G>::roots)>>(topological_nodes_t<G>{});
+    detail::use_counts<topological_nodes_t<G, OperandsOf>, std::remove_cv_t<decltype(as_graph_t<G>::roots)>, OperandsOf>(
+        topological_nodes_t<G, OperandsOf>{});
 
 }  // namespace etna

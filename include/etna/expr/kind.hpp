@@ -82,20 +82,6 @@ template <a_kind A, a_kind B>
 inline constexpr bool broadcastable = !(is_per_token<A> && is_per_feature<B>) && !(is_per_feature<A> && is_per_token<B>) &&
                                       detail::same_feature_axis<A, B>();
 
-// Asserts broadcastable<A, B> with a message that names the pair.
-template <a_kind A, a_kind B>
-consteval bool check_broadcastable() {
-    static_assert(!(is_per_token<A> && is_per_feature<B>),
-                  "etna: kind error: cannot combine a PerToken value with a PerFeature value "
-                  "(the result would be a T x D outer product; reduce one of them, or combine each with an Act value first)");
-    static_assert(!(is_per_feature<A> && is_per_token<B>),
-                  "etna: kind error: cannot combine a PerFeature value with a PerToken value "
-                  "(the result would be a T x D outer product; reduce one of them, or combine each with an Act value first)");
-    static_assert(detail::same_feature_axis<A, B>(),
-                  "etna: kind error: cannot combine values over different feature axes (e.g. Act[d] with Act[ff])");
-    return true;
-}
-
 // The kind of an elementwise result: the union of its operands' axes.
 template <a_kind... Ks>
 struct broadcast;

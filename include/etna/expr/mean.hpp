@@ -3,6 +3,7 @@
 
 #include <etna/expr/extent.hpp>
 #include <etna/expr/kind.hpp>
+#include <etna/expr/literal.hpp>
 #include <etna/expr/node.hpp>
 #include <etna/expr/operators.hpp>
 #include <etna/expr/reduction.hpp>
@@ -21,13 +22,14 @@ constexpr auto mean_t(E x) {
     return sum_t(x) / token_count{};
 }
 
-// mean_t(x, m) = sum_t(x * m) / sum_t(m): per feature, the mean over the tokens where the
-// PerToken mask m is 1 (a padding token has m = 0 and does not count). With every token masked
-// out the mean is 0 / 0, a NaN.
+// mean_t(x, m) = sum_t(select(m, x, 0)) / sum_t(m): per feature, the mean over the tokens where
+// the PerToken mask m is 1. A token where m is 0 (padding) is never read into the sum, so it may
+// hold anything, NaN included. With every token masked out the mean is 0 / 0, a NaN. Bound mask
+// leaves are checked to hold only 0 and 1 (runtime/binding.hpp).
 template <expression E, expression M>
 constexpr auto mean_t(E x, M m) {
     static_assert(std::is_same_v<kind_of<M>, PerToken>, "etna: mean_t(x, mask): the mask must be PerToken (one weight per token)");
-    return sum_t(x * m) / sum_t(m);
+    return sum_t(select(m, x, constant<0.0>)) / sum_t(m);
 }
 
 }  // namespace etna

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <concepts>
+#include <string>
 #include <type_traits>
 
 #include <boost/hana/tuple.hpp>
@@ -25,5 +26,11 @@ using kind_of = typename E::kind;
 
 template <class T>
 inline constexpr bool always_false = false;
+
+// The kind's name of an expression: kind_name(mean_f(x)) is "PerToken".
+template <expression E>
+[[nodiscard]] std::string kind_name(E) {
+    return kind_name<kind_of<E>>();
+}
 
 }  // namespace etna

@@ -26,6 +26,10 @@ constexpr auto max(A a, B b) { return apply_elementwise<prim::max>(a, b); }
 template <expression A, expression B>
 constexpr auto greater(A a, B b) { return apply_elementwise<prim::greater>(a, b); }
 
+// select(c, a, b): a where c is not 0, else b.
+template <expression C, expression A, expression B>
+constexpr auto select(C c, A a, B b) { return apply_elementwise<prim::select>(c, a, b); }
+
 template <expression A>
 constexpr auto exp(A a) { return apply_elementwise<prim::exp>(a); }
 template <expression A>

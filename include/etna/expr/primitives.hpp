@@ -60,6 +60,13 @@ struct max : function<"max", 2> {
     static constexpr T apply(T a, T b) { return (a > b || a != a) ? a : b; }
 };
 
+// select(c, a, b) is a where c is not 0, else b. Unlike c * a + (1 - c) * b it never reads the
+// unselected operand into the result, so a NaN in padding cannot leak through a masked mean.
+struct select : function<"select", 3> {
+    template <class T>
+    static constexpr T apply(T c, T a, T b) { return c != T(0) ? a : b; }
+};
+
 struct neg : written_as<"-", 1, notation::prefix, 4> {
     template <class T>
     static constexpr T apply(T a) { return -a; }

@@ -8,7 +8,6 @@
 #include <type_traits>
 
 #include <boost/hana/for_each.hpp>
-#include <boost/hana/unpack.hpp>
 #include <fmt/format.h>
 
 #include <etna/expr/elementwise.hpp>
@@ -26,47 +25,50 @@ namespace detail {
 template <class E>
 inline constexpr bool is_atom = is_leaf<E> || is_literal<E> || is_extent<E>;
 
-template <class E>
-consteval bool has_compound_operand() {
-    return boost::hana::unpack(E::operands, [](auto... operand) { return (!is_atom<typename decltype(operand)::type> || ...); });
-}
-
-// Recognizes the compositions of expr/mean.hpp so that they print as written.
+// The compositions of expr/mean.hpp, recognized so that they print as they were written:
+// sum_f(a) / D is mean_f(a), sum_t(a) / T is mean_t(a), sum_t(select(m, a, 0)) / sum_t(m) is
+// mean_t(a, m).
 template <class E>
 struct mean_pattern : std::false_type {};
 template <class A, fixed_string FeatureAxis>
 struct mean_pattern<elementwise<prim::div, reduction<axis::features, A>, extent<axis::features, FeatureAxis>>> : std::true_type {
     static constexpr std::string_view name = "mean_f";
-    using averaged = A;
-    using inner = boost::hana::tuple<boost::hana::type<reduction<axis::features, A>>>;
+    using arguments = boost::hana::tuple<boost::hana::type<A>>;
 };
 template <class A>
 struct mean_pattern<elementwise<prim::div, reduction<axis::tokens, A>, token_count>> : std::true_type {
     static constexpr std::string_view name = "mean_t";
-    using averaged = A;
-    using inner = boost::hana::tuple<boost::hana::type<reduction<axis::tokens, A>>>;
+    using arguments = boost::hana::tuple<boost::hana::type<A>>;
 };
 template <class A, class M>
-struct mean_pattern<elementwise<prim::div, reduction<axis::tokens, elementwise<prim::mul, A, M>>, reduction<axis::tokens, M>>>
+struct mean_pattern<elementwise<prim::div, reduction<axis::tokens, elementwise<prim::select, M, A, literal<0.0>>>,
+                                reduction<axis::tokens, M>>>
     : std::true_type {
     static constexpr std::string_view name = "mean_t";
-    using averaged = A;
-    using mask = M;
-    using inner = boost::hana::tuple<boost::hana::type<reduction<axis::tokens, elementwise<prim::mul, A, M>>>,
-                                     boost::hana::type<elementwise<prim::mul, A, M>>>;
+    using arguments = boost::hana::tuple<boost::hana::type<A>, boost::hana::type<M>>;
+};
+
+// The graph as printed: a mean is one node whose operands are its arguments, so the sums
+// inside it are not nodes of the printed graph and are never let-bound.
+template <class E>
+struct printed_operands : operands_of<E> {};
+template <class E>
+    requires mean_pattern<E>::value
+struct printed_operands<E> {
+    using type = typename mean_pattern<E>::arguments;
 };
 
 }  // namespace detail
 
-// Prints the graph G. A node is let-bound when it is used more than once and is more than an
-// operation on leaves and constants (those are short enough to repeat): `let v1 = ... in`.
+// Prints the graph G. Every node of the printed graph that is used more than once and is not
+// a leaf or a constant is let-bound, `let v1 = ... in`, and then written by its name.
 template <class G>
 class formula_printer {
-    using nodes = topological_nodes_t<G>;
-    static constexpr auto& uses = use_counts<G>;
+    using nodes = topological_nodes_t<G, detail::printed_operands>;
+    static constexpr auto& uses = use_counts<G, detail::printed_operands>;
 
     template <class E>
-    static constexpr bool let_bound = !detail::is_atom<E> && uses[index_in<E>(nodes{})] > 1 && detail::has_compound_operand<E>();
+    static constexpr bool let_bound = !detail::is_atom<E> && uses[index_in<E>(nodes{})] > 1;
 
     // v1, v2, ... in topological order; 0 for nodes that are not let-bound.
     template <class... Types>
@@ -79,24 +81,12 @@ class formula_printer {
     }
     static constexpr auto let_numbers = number_lets(nodes{});
 
-    template <class E>
-    static constexpr int let_number() { return let_numbers[index_in<E>(nodes{})]; }
-
-    // A mean pattern prints as mean_f(..) unless a node inside it is let-bound (printed by name).
-    template <class E>
-    static consteval bool prints_as_mean() {
-        if constexpr (detail::mean_pattern<E>::value)
-            return boost::hana::unpack(typename detail::mean_pattern<E>::inner{},
-                                       [](auto... node) { return (!let_bound<typename decltype(node)::type> && ...); });
-        else return false;
-    }
-
 public:
     static std::string print() {
         std::string out;
         boost::hana::for_each(nodes{}, [&](auto node) {
             using E = typename decltype(node)::type;
-            if constexpr (let_bound<E>) out += fmt::format("let v{} = {} in\n", let_number<E>(), structure<E>());
+            if constexpr (let_bound<E>) out += fmt::format("let v{} = {} in\n", let_numbers[index_in<E>(nodes{})], structure<E>());
         });
         if constexpr (is_graph<G>) {
             out += "outputs(";
@@ -116,14 +106,14 @@ public:
 private:
     template <class E>
     static std::string text() {
-        if constexpr (let_bound<E>) return fmt::format("v{}", let_number<E>());
+        if constexpr (let_bound<E>) return fmt::format("v{}", let_numbers[index_in<E>(nodes{})]);
         else return structure<E>();
     }
 
-    // Binding strength of E's text; operands of lower strength than required get parentheses.
+    // Binding strength of E's text; operands weaker than their position requires get parentheses.
     template <class E>
     static constexpr int precedence() {
-        if constexpr (let_bound<E> || prints_as_mean<E>()) return 5;
+        if constexpr (let_bound<E> || detail::mean_pattern<E>::value) return 5;
         else if constexpr (is_literal<E>) return E::value < 0 ? 4 : 5;
         else if constexpr (is_elementwise<E>) return E::op::precedence;
         else return 5;
@@ -132,6 +122,13 @@ private:
     template <class E>
     static std::string operand(int required) {
         return precedence<E>() < required ? "(" + text<E>() + ")" : text<E>();
+    }
+
+    template <class... Types>
+    static std::string argument_list(boost::hana::tuple<Types...>) {
+        std::string args;
+        ((args += (args.empty() ? "" : ", ") + text<typename Types::type>()), ...);
+        return args;
     }
 
     template <class E>
@@ -144,14 +141,11 @@ private:
             if constexpr (E::over == axis::tokens) return "T";
             else if constexpr (E::feature_axis == default_feature_axis) return "D";
             else return fmt::format("D[{}]", E::feature_axis.view());
-        } else if constexpr (prints_as_mean<E>()) {
-            using pattern = detail::mean_pattern<E>;
-            if constexpr (requires { typename pattern::mask; })
-                return fmt::format("{}({}, {})", pattern::name, text<typename pattern::averaged>(), text<typename pattern::mask>());
-            else return fmt::format("{}({})", pattern::name, text<typename pattern::averaged>());
+        } else if constexpr (detail::mean_pattern<E>::value) {
+            return fmt::format("{}({})", detail::mean_pattern<E>::name,
+                               argument_list(typename detail::mean_pattern<E>::arguments{}));
         } else if constexpr (is_reduction<E>) {
-            using A = typename decltype(+E::operands[boost::hana::size_c<0>])::type;
-            return fmt::format("{}({})", E::over == axis::features ? "sum_f" : "sum_t", text<A>());
+            return fmt::format("{}({})", E::over == axis::features ? "sum_f" : "sum_t", argument_list(typename operands_of<E>::type{}));
         } else {
             return elementwise_text(E{});
         }
@@ -160,9 +154,7 @@ private:
     template <class Op, class... Args>
     static std::string elementwise_text(elementwise<Op, Args...>) {
         if constexpr (Op::written == notation::call) {
-            std::string args;
-            ((args += (args.empty() ? "" : ", ") + text<Args>()), ...);
-            return fmt::format("{}({})", Op::name, args);
+            return fmt::format("{}({})", Op::name, argument_list(boost::hana::tuple_t<Args...>));
         } else if constexpr (Op::written == notation::prefix) {
             return fmt::format("{}{}", Op::name, operand<Args...>(5));
         } else {
@@ -171,10 +163,10 @@ private:
     }
 
     // Left-associative: an operand on the right of equal precedence keeps its parentheses,
-    // because floating-point a + (b + c) is not (a + b) + c.
+    // because floating-point a + (b + c) is not (a + b) + c. Comparisons do not chain.
     template <class Op, class Left, class Right>
     static std::string infix_text() {
-        const int left_required = Op::precedence == 1 ? 2 : Op::precedence;
+        const int left_required = Op::precedence == prim::greater::precedence ? Op::precedence + 1 : Op::precedence;
         return fmt::format("{} {} {}", operand<Left>(left_required), Op::name, operand<Right>(Op::precedence + 1));
     }
 };

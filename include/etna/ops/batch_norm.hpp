@@ -5,8 +5,8 @@
 #include <etna/expr/mean.hpp>
 #include <etna/expr/node.hpp>
 #include <etna/expr/operators.hpp>
-#include <etna/ops/activations.hpp>
 #include <etna/ops/parameter_checks.hpp>
+#include <etna/ops/standardize.hpp>
 
 namespace etna {
 
@@ -20,8 +20,7 @@ constexpr auto batch_norm(X x, G gamma, B beta, Eps eps) {
     static_assert(per_feature_of<X, G>, "etna: batch_norm(x, gamma, beta, eps): gamma must be PerFeature over x's features");
     static_assert(per_feature_of<X, B>, "etna: batch_norm(x, gamma, beta, eps): beta must be PerFeature over x's features");
     static_assert(is_scalar<Eps>, "etna: batch_norm(x, gamma, beta, eps): eps must be Scalar");
-    const auto centred = x - mean_t(x);
-    return centred * rsqrt(mean_t(square(centred)) + eps) * gamma + beta;
+    return standardize(x, [](auto v) { return mean_t(v); }, eps) * gamma + beta;
 }
 
 template <expression X, expression G, expression B>
@@ -38,8 +37,7 @@ constexpr auto batch_norm_masked(X x, M mask, G gamma, B beta, Eps eps) {
     static_assert(per_feature_of<X, G>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): gamma must be PerFeature over x's features");
     static_assert(per_feature_of<X, B>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): beta must be PerFeature over x's features");
     static_assert(is_scalar<Eps>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): eps must be Scalar");
-    const auto centred = x - mean_t(x, mask);
-    return centred * rsqrt(mean_t(square(centred), mask) + eps) * gamma + beta;
+    return standardize(x, [mask](auto v) { return mean_t(v, mask); }, eps) * gamma + beta;
 }
 
 template <expression X, expression M, expression G, expression B>

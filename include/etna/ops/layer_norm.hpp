@@ -5,14 +5,12 @@
 #include <etna/expr/mean.hpp>
 #include <etna/expr/node.hpp>
 #include <etna/expr/operators.hpp>
-#include <etna/ops/activations.hpp>
 #include <etna/ops/parameter_checks.hpp>
+#include <etna/ops/standardize.hpp>
 
 namespace etna {
 
 // y = (x - mean_f(x)) * rsqrt(mean_f((x - mean_f(x))^2) + eps) * gamma + beta
-// The variance is taken of the centred values (two passes over a token's features), not as
-// E[x^2] - E[x]^2, which cancels catastrophically for mean 1e4 and std 1e-2.
 // A token depends on no other token: padding tokens cannot change the real ones.
 template <expression X, expression G, expression B, expression Eps>
 constexpr auto layer_norm(X x, G gamma, B beta, Eps eps) {
@@ -20,8 +18,7 @@ constexpr auto layer_norm(X x, G gamma, B beta, Eps eps) {
     static_assert(per_feature_of<X, G>, "etna: layer_norm(x, gamma, beta, eps): gamma must be PerFeature over x's features");
     static_assert(per_feature_of<X, B>, "etna: layer_norm(x, gamma, beta, eps): beta must be PerFeature over x's features");
     static_assert(is_scalar<Eps>, "etna: layer_norm(x, gamma, beta, eps): eps must be Scalar");
-    const auto centred = x - mean_f(x);
-    return centred * rsqrt(mean_f(square(centred)) + eps) * gamma + beta;
+    return standardize(x, [](auto v) { return mean_f(v); }, eps) * gamma + beta;
 }
 
 template <expression X, expression G, expression B>

@@ -8,10 +8,12 @@
 #include <vector>
 
 #include <boost/hana/for_each.hpp>
+#include <fmt/format.h>
 
 #include <etna/expr/fixed_string.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/expr/leaf.hpp>
+#include <etna/runtime/error.hpp>
 #include <etna/runtime/tensor.hpp>
 #include <etna/runtime/view.hpp>
 
@@ -84,6 +86,19 @@ auto make_binding(leaf<Role, Name, Kind>, Value&& value) {
         static_assert(always_false<V>,
                       "etna: a leaf binds to a tensor, a view, a std::vector (PerFeature and PerToken leaves) or a number "
                       "(Scalar leaves)");
+    }
+}
+
+// Run-time checks of a leaf's values that its role implies: a mask holds 1 for a token that
+// counts and 0 for one that does not; anything else would silently weigh tokens.
+template <class Leaf, element T>
+void check_leaf_values(view<const T> values) {
+    if constexpr (Leaf::role == leaf_role::mask) {
+        for (std::size_t r = 0; r < values.rows(); ++r)
+            for (std::size_t c = 0; c < values.cols(); ++c)
+                if (const T v = values(r, c); v != T(0) && v != T(1))
+                    throw error(fmt::format("etna: mask '{}' must hold only 0 and 1, but token {} holds {}",
+                                            Leaf::name.view(), r, v));
     }
 }
 

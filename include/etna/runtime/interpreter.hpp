@@ -45,13 +45,19 @@ public:
             using Leaf = typename decltype(node)::type;
             const auto values = binding_for<Leaf>(bindings...).values();
             extents.add_leaf<kind_of<Leaf>>(Leaf::name.view(), values.rows(), values.cols());
+            check_leaf_values<Leaf>(values);
         });
+        evaluations_ = 0;
         boost::hana::for_each(nodes{}, [&](auto node) {
             using E = typename decltype(node)::type;
             if constexpr (is_leaf<E>) bind_leaf<E>(binding_for<E>(bindings...));
             else evaluate(E{}, extents);
+            ++evaluations_;
         });
     }
+
+    // How many nodes the last run materialized: node_count<G>, each unique node once.
+    [[nodiscard]] std::size_t evaluations() const noexcept { return evaluations_; }
 
     // Evaluates the graph and returns copies of its outputs: one tensor for an expression, a
     // std::tuple of tensors for outputs(a, b, ...).
@@ -86,11 +92,13 @@ private:
         return owned;
     }
 
-    // A leaf reads its binding in place when the element types agree, and a converted copy otherwise.
+    // A leaf reads its binding in place when the element types agree, and a converted copy
+    // otherwise. A Scalar leaf is always copied: it may be bound to a number that lives in the
+    // binding, which is gone when run() returns, and an output may be that leaf.
     template <class Leaf, class Binding>
     void bind_leaf(const Binding& bound) {
         const auto values = bound.values();
-        if constexpr (std::is_same_v<typename Binding::value_type, T>) {
+        if constexpr (std::is_same_v<typename Binding::value_type, T> && !std::is_same_v<kind_of<Leaf>, Scalar>) {
             values_[slot<Leaf>] = values;
         } else {
             auto& copy = buffer<Leaf>(values.rows(), values.cols());
@@ -158,6 +166,7 @@ private:
 
     std::array<tensor<T>, count> owned_;
     std::array<view<const T>, count> values_;
+    std::size_t evaluations_ = 0;
 };
 
 // interpret<double>(y, x = X, g = G): evaluates once and returns the output(s).

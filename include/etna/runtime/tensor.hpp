@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <new>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -26,7 +28,8 @@ public:
 
     tensor() = default;
 
-    tensor(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols), data_(allocate(rows * cols)) {}
+    // The elements are left uninitialized.
+    tensor(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols), data_(allocate(rows, cols)) {}
 
     tensor(std::size_t rows, std::size_t cols, T fill) : tensor(rows, cols) { std::fill_n(data(), size(), fill); }
 
@@ -43,12 +46,19 @@ public:
     }
 
     tensor(const tensor& other) : tensor(other.rows_, other.cols_) { std::copy_n(other.data(), size(), data()); }
-    tensor(tensor&&) noexcept = default;
+    // A moved-from tensor is empty (0 x 0), never a shape without storage.
+    tensor(tensor&& other) noexcept
+        : rows_(std::exchange(other.rows_, 0)), cols_(std::exchange(other.cols_, 0)), data_(std::move(other.data_)) {}
     tensor& operator=(const tensor& other) {
         if (this != &other) *this = tensor(other);
         return *this;
     }
-    tensor& operator=(tensor&&) noexcept = default;
+    tensor& operator=(tensor&& other) noexcept {
+        rows_ = std::exchange(other.rows_, 0);
+        cols_ = std::exchange(other.cols_, 0);
+        data_ = std::move(other.data_);
+        return *this;
+    }
 
     // A copy of any view's elements, converted to T.
     template <element U>
@@ -69,6 +79,10 @@ public:
 
     [[nodiscard]] etna::view<T> view() noexcept { return {data(), rows_, cols_}; }
     [[nodiscard]] etna::view<const T> view() const noexcept { return {data(), rows_, cols_}; }
+    [[nodiscard]] etna::view<T> row_block(std::size_t first, std::size_t count) { return view().row_block(first, count); }
+    [[nodiscard]] etna::view<const T> row_block(std::size_t first, std::size_t count) const {
+        return view().row_block(first, count);
+    }
     operator etna::view<T>() noexcept { return view(); }
     operator etna::view<const T>() const noexcept { return view(); }
 
@@ -78,9 +92,11 @@ private:
     };
     using storage = std::unique_ptr<T[], aligned_delete>;
 
-    static storage allocate(std::size_t count) {
-        if (count == 0) return nullptr;
-        return storage(static_cast<T*>(::operator new[](count * sizeof(T), std::align_val_t{alignment})));
+    static storage allocate(std::size_t rows, std::size_t cols) {
+        if (rows == 0 || cols == 0) return nullptr;
+        if (cols > std::numeric_limits<std::size_t>::max() / sizeof(T) / rows)
+            throw error(fmt::format("etna: a tensor of {} x {} elements is too large to allocate", rows, cols));
+        return storage(static_cast<T*>(::operator new[](rows * cols * sizeof(T), std::align_val_t{alignment})));
     }
 
     std::size_t rows_ = 0;

@@ -44,6 +44,13 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return rows_ * cols_; }
 
     [[nodiscard]] T* row(std::size_t r) const noexcept { return data_ + r * row_stride_; }
+
+    // Rows first .. first + count - 1, all columns: a block of tokens.
+    [[nodiscard]] view row_block(std::size_t first, std::size_t count) const {
+        if (first > rows_ || count > rows_ - first)
+            throw error(fmt::format("etna: rows {} to {} are outside a view of {} rows", first, first + count, rows_));
+        return {count == 0 ? data_ : row(first), count, cols_, row_stride_};
+    }
     [[nodiscard]] T& operator()(std::size_t r, std::size_t c) const noexcept { return data_[r * row_stride_ + c]; }
 
 private:
