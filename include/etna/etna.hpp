@@ -29,5 +29,14 @@
 #include <etna/runtime/tensor.hpp>
 #include <etna/runtime/view.hpp>
 
+#include <etna/fuse/graph_table.hpp>
+#include <etna/fuse/plan.hpp>
+
+#include <etna/cpu/compile.hpp>
+#include <etna/cpu/into.hpp>
+#include <etna/cpu/kernel.hpp>
+#include <etna/cpu/workspace.hpp>
+
+#include <etna/io/explain.hpp>
 #include <etna/io/formula.hpp>
 #include <etna/io/tensor_format.hpp>

@@ -74,6 +74,8 @@ public:
     [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
     [[nodiscard]] std::size_t size() const noexcept { return rows_ * cols_; }
 
+    [[nodiscard]] T* row(std::size_t r) noexcept { return data() + r * cols_; }
+    [[nodiscard]] const T* row(std::size_t r) const noexcept { return data() + r * cols_; }
     [[nodiscard]] T& operator()(std::size_t r, std::size_t c) noexcept { return data()[r * cols_ + c]; }
     [[nodiscard]] const T& operator()(std::size_t r, std::size_t c) const noexcept { return data()[r * cols_ + c]; }
 

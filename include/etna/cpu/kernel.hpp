@@ -1,0 +1,490 @@
+// kernel: runs a graph's plan on the CPU, OpenMP over tokens and tiles of features, no dispatch.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/length.hpp>
+#include <fmt/format.h>
+
+#include <etna/cpu/into.hpp>
+#include <etna/cpu/workspace.hpp>
+#include <etna/expr/graph.hpp>
+#include <etna/fuse/plan.hpp>
+#include <etna/runtime/binding.hpp>
+#include <etna/runtime/error.hpp>
+#include <etna/runtime/sizes.hpp>
+#include <etna/runtime/tensor.hpp>
+#include <etna/runtime/view.hpp>
+
+namespace etna {
+
+namespace cpu {
+
+// Features per tile: each node of a phase is one loop over a tile, which the compiler turns
+// into vector instructions (16 floats: two AVX2 registers). A feature reduction keeps one
+// accumulator per lane, so 16 independent sums run side by side.
+inline constexpr std::size_t tile_width = 16;
+
+// The sum of a tile's lanes in a fixed pairwise order: the result of a feature reduction does
+// not depend on how the compiler vectorizes.
+template <class T>
+T sum_lanes(const T* lanes) {
+    T level[tile_width];
+    for (std::size_t l = 0; l < tile_width; ++l) level[l] = lanes[l];
+    for (std::size_t width = tile_width / 2; width > 0; width /= 2)
+        for (std::size_t l = 0; l < width; ++l) level[l] = level[l] + level[l + width];
+    return level[0];
+}
+
+inline int default_threads() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+// A row of `width` elements padded to whole cache lines, so that per-thread partial sums of
+// different threads never share a line.
+template <class T>
+constexpr std::size_t padded(std::size_t width) {
+    constexpr std::size_t per_line = 64 / sizeof(T);
+    return (width + per_line - 1) / per_line * per_line;
+}
+
+template <class... Types, class F, std::size_t... I>
+constexpr void for_each_node(boost::hana::tuple<Types...>, std::index_sequence<I...>, F&& f) {
+    (f(std::integral_constant<std::size_t, I>{}, static_cast<typename Types::type*>(nullptr)), ...);
+}
+
+template <class Nodes, class F>
+constexpr void for_each_node(F&& f) {
+    for_each_node(Nodes{}, std::make_index_sequence<decltype(boost::hana::length(Nodes{}))::value>{}, f);
+}
+
+template <class F, std::size_t... I>
+constexpr void repeat(std::index_sequence<I...>, F&& f) {
+    (f(std::integral_constant<std::size_t, I>{}), ...);
+}
+
+// The element type bound arrays carry (number bindings of Scalar leaves excepted): double when
+// there is none.
+template <class... Bindings>
+struct bound_element {
+    using type = double;
+};
+template <class First, class... Rest>
+struct bound_element<First, Rest...> {
+    using type = std::conditional_t<std::is_same_v<kind_of<typename First::leaf_type>, Scalar>,
+                                    typename bound_element<Rest...>::type, typename First::value_type>;
+};
+
+}  // namespace cpu
+
+// A compiled graph. Its plan (fuse/plan.hpp) is a compile-time constant; calling it runs that
+// plan on the bound data. kernel(bindings...) returns new tensors; kernel(into(buffers...),
+// bindings...) writes into the caller's buffers and, once its workspace has the shapes of the
+// call, allocates nothing. A kernel object is not safe to call from two threads at once (it owns
+// its workspace); use one per thread.
+template <class G>
+class kernel {
+    using nodes = topological_nodes_t<G>;
+    using roots = std::remove_cv_t<decltype(as_graph_t<G>::roots)>;
+    static constexpr std::size_t N = node_count<G>;
+    static constexpr std::size_t W = cpu::tile_width;
+
+public:
+    static constexpr auto plan = fuse::plan_of<G>;
+    static constexpr std::size_t output_count = std::remove_cvref_t<decltype(plan)>::output_count;
+    using graph_type = G;
+
+    kernel() = default;
+    explicit kernel(G) {}
+
+    // Threads for the loops over tokens. The same inputs and thread count give bitwise the same
+    // outputs; another thread count may round sums over tokens differently.
+    kernel& set_threads(int threads) {
+        if (threads < 1) throw error(fmt::format("etna: a kernel needs at least one thread, not {}", threads));
+        threads_ = threads;
+        return *this;
+    }
+    [[nodiscard]] int threads() const noexcept { return threads_; }
+
+    // Computes the outputs into new tensors: one tensor for an expression, a std::tuple for outputs(...).
+    template <class... Bindings>
+    auto operator()(const Bindings&... bindings) {
+        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
+        using T = typename cpu::bound_element<Bindings...>::type;
+        const sizes extents = resolve_sizes<T>(bindings...);
+        auto results = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return std::tuple{tensor<T>(output_rows<I>(extents), output_cols<I>(extents))...};
+        }(std::make_index_sequence<output_count>{});
+        std::apply([&](auto&... outputs) { (*this)(into(outputs...), bindings...); }, results);
+        if constexpr (is_graph<G>) return results;
+        else return std::move(std::get<0>(results));
+    }
+
+    // Computes the outputs into the given buffers, output i into the i-th.
+    template <class... Views, class... Bindings>
+    void operator()(into_t<Views...> buffers, const Bindings&... bindings) {
+        static_assert(sizeof...(Views) == output_count, "etna: into(...) needs exactly one buffer per output of the kernel");
+        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
+        using T = typename std::tuple_element_t<0, std::tuple<Views...>>::value_type;
+        static_assert((std::is_same_v<typename Views::value_type, T> && ...),
+                      "etna: a kernel's output buffers must all hold one element type");
+        run<T>(std::apply([](auto... v) { return std::array<view<T>, output_count>{v...}; }, buffers.views), bindings...);
+    }
+
+private:
+    template <std::size_t I>
+    using output_kind = kind_of<typename std::remove_cvref_t<decltype(roots{}[boost::hana::size_c<I>])>::type>;
+
+    template <std::size_t I>
+    static std::size_t output_rows(const sizes& extents) { return extents.rows<output_kind<I>>(); }
+    template <std::size_t I>
+    static std::size_t output_cols(const sizes& extents) { return extents.cols<output_kind<I>>(); }
+
+    template <element T, class... Bindings>
+    static sizes resolve_sizes(const Bindings&... bindings) {
+        static_assert(((std::is_same_v<kind_of<typename Bindings::leaf_type>, Scalar> ||
+                        std::is_same_v<typename Bindings::value_type, T>) && ...),
+                      "etna: a kernel reads and writes one element type: every bound tensor, view or vector must hold "
+                      "the element type of the outputs (float or double); convert with tensor<T>::copy_of");
+        sizes extents;
+        boost::hana::for_each(leaves_of(G{}), [&](auto node) {
+            using Leaf = typename decltype(node)::type;
+            const auto values = binding_for<Leaf>(bindings...).values();
+            extents.add_leaf<kind_of<Leaf>>(Leaf::name.view(), values.rows(), values.cols());
+            check_leaf_values<Leaf>(values);
+        });
+        return extents;
+    }
+
+    // Everything one call needs, shared by the nests.
+    template <element T>
+    struct call {
+        std::array<view<const T>, N> leaves{};  // bound arrays, by node
+        std::array<T, N> uniform{};             // Scalar values, by node
+        std::array<view<T>, output_count> outputs{};
+        std::array<std::size_t, N> width{};     // the features of each node (1 without features)
+        std::size_t tokens = 0;
+        cpu::workspace<T, N>* work = nullptr;
+        int threads_used = 1;
+    };
+
+    template <element T>
+    cpu::workspace<T, N>& workspace() {
+        if constexpr (std::is_same_v<T, float>) return float_work_;
+        else return double_work_;
+    }
+
+    template <element T, class... Bindings>
+    void run(const std::array<view<T>, output_count>& outputs, const Bindings&... bindings) {
+        const sizes extents = resolve_sizes<T>(bindings...);
+        call<T> c;
+        c.outputs = outputs;
+        c.work = &workspace<T>();
+        bool has_tokens = false;
+        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+            using K = kind_of<E>;
+            c.width[I] = extents.cols<K>();
+            has_tokens = has_tokens || K::has_tokens;
+            if constexpr (is_leaf<E>) {
+                const auto values = binding_for<E>(bindings...).values();
+                if constexpr (std::is_same_v<K, Scalar>) c.uniform[I] = static_cast<T>(values(0, 0));
+                else c.leaves[I] = values;
+            } else if constexpr (is_literal<E>) {
+                c.uniform[I] = static_cast<T>(E::value);
+            } else if constexpr (is_extent<E>) {
+                c.uniform[I] = static_cast<T>(E::over == axis::tokens ? extents.tokens() : extents.features(E::feature_axis.view()));
+            }
+        });
+        if (has_tokens) c.tokens = extents.tokens();
+        check_outputs(c, extents);
+
+        cpu::repeat(std::make_index_sequence<plan.nests>{}, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+            prologue<K>(c);
+            if constexpr (plan.token_loop[K]) token_loop<K>(c);
+        });
+        write_whole_outputs(c);
+    }
+
+    // Output shapes, and overlaps: an output may share memory with an input only when it is
+    // exactly that input's view and the plan reads the input no more after writing the output.
+    template <element T>
+    void check_outputs(const call<T>& c, const sizes& extents) const {
+        std::array<std::string_view, N> names{};
+        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+            if constexpr (is_leaf<E>) names[I] = E::name.view();
+        });
+        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+            const view<T>& out = c.outputs[O];
+            const std::string kind = kind_name<output_kind<O>>();
+            const std::string output = fmt::format("output {}", O);
+            if (out.rows() != output_rows<O>(extents))
+                throw shape_error(output, output_rows<O>(extents), out.rows(),
+                                  fmt::format("etna: shape mismatch at output {} ({}): {} rows, expected {}", O, kind,
+                                              out.rows(), output_rows<O>(extents)));
+            if (out.cols() != output_cols<O>(extents))
+                throw shape_error(output, output_cols<O>(extents), out.cols(),
+                                  fmt::format("etna: shape mismatch at output {} ({}): {} columns, expected {}", O, kind,
+                                              out.cols(), output_cols<O>(extents)));
+            for (std::size_t i = 0; i < N; ++i) {
+                if (!plan.is_leaf(static_cast<int>(i)) || !overlap(out, c.leaves[i])) continue;
+                if (!same_window(out, c.leaves[i]))
+                    throw error(fmt::format("etna: output {} partly overlaps leaf '{}'; an output may overwrite an input "
+                                            "only as exactly the same view",
+                                            O, names[i]));
+                if (!plan.in_place[O][i])
+                    throw error(fmt::format("etna: output {} overwrites leaf '{}', which this kernel reads after writing "
+                                            "output {}; give the output a buffer of its own",
+                                            O, names[i], O));
+            }
+            for (std::size_t other = 0; other < O; ++other)
+                if (overlap(out, c.outputs[other]))
+                    throw error(fmt::format("etna: outputs {} and {} overlap", other, O));
+        });
+    }
+
+    template <class A, class B>
+    static bool overlap(const view<A>& a, const view<B>& b) {
+        if (a.size() == 0 || b.size() == 0) return false;
+        const auto begin = [](const auto& v) { return reinterpret_cast<std::uintptr_t>(v.data()); };
+        const auto end = [](const auto& v) {
+            return reinterpret_cast<std::uintptr_t>(v.data() + (v.rows() - 1) * v.row_stride() + v.cols());
+        };
+        return begin(a) < end(b) && begin(b) < end(a);
+    }
+
+    template <class A, class B>
+    static bool same_window(const view<A>& a, const view<B>& b) {
+        return static_cast<const void*>(a.data()) == static_cast<const void*>(b.data()) && a.rows() == b.rows() &&
+               a.cols() == b.cols() && (a.rows() <= 1 || a.row_stride() == b.row_stride());
+    }
+
+    // The value of PerFeature or Scalar node A at feature j, outside the token loop.
+    template <int A, element T>
+    static T whole_value(const call<T>& c, std::size_t j) {
+        if constexpr (!plan.info[A].features) return c.uniform[A];
+        else if constexpr (plan.is_leaf(A)) return c.leaves[A](0, j);
+        else return c.work->buffers[A](0, j);
+    }
+
+    template <class Op, int I, class Value>
+    static auto apply(const Value& value) {
+        constexpr auto& n = plan.info[I];
+        if constexpr (n.operand_count == 1) return Op::apply(value.template operator()<n.operands[0]>());
+        else if constexpr (n.operand_count == 2)
+            return Op::apply(value.template operator()<n.operands[0]>(), value.template operator()<n.operands[1]>());
+        else
+            return Op::apply(value.template operator()<n.operands[0]>(), value.template operator()<n.operands[1]>(),
+                             value.template operator()<n.operands[2]>());
+    }
+
+    // Before nest K's token loop: merge the per-thread partials of the sums over tokens that
+    // become available here, in thread order, then compute the PerFeature and Scalar values of
+    // nest K, in topological order.
+    template <std::size_t K, element T>
+    void prologue(call<T>& c) {
+        auto& work = *c.work;
+        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+            if constexpr (plan.info[I].what == fuse::category::sum_tokens && plan.nest[I] == K && K > 0 &&
+                          plan.accumulate_at[K - 1][I] >= 0) {
+                const tensor<T>& partials = work.partials[I];
+                if constexpr (plan.info[I].features) {
+                    cpu::workspace<T, N>::fit(work.buffers[I], 1, c.width[I]);
+                    for (std::size_t j = 0; j < c.width[I]; ++j) {
+                        T sum = partials(0, j);
+                        for (int thread = 1; thread < c.threads_used; ++thread) sum += partials(thread, j);
+                        work.buffers[I](0, j) = sum;
+                    }
+                } else {
+                    T sum = partials(0, 0);
+                    for (int thread = 1; thread < c.threads_used; ++thread) sum += partials(thread, 0);
+                    c.uniform[I] = sum;
+                }
+            } else if constexpr (plan.materialized[I] && plan.nest[I] == K) {
+                if constexpr (plan.info[I].what == fuse::category::sum_features) {
+                    constexpr int a = plan.info[I].operands[0];
+                    T sum = 0;
+                    for (std::size_t j = 0; j < c.width[a]; ++j) sum += whole_value<a>(c, j);
+                    c.uniform[I] = sum;
+                } else if constexpr (plan.info[I].features) {
+                    cpu::workspace<T, N>::fit(work.buffers[I], 1, c.width[I]);
+                    for (std::size_t j = 0; j < c.width[I]; ++j)
+                        work.buffers[I](0, j) = apply<typename E::op, I>([&]<int A>() { return whole_value<A>(c, j); });
+                } else {
+                    c.uniform[I] = apply<typename E::op, I>([&]<int A>() { return whole_value<A>(c, 0); });
+                }
+            }
+        });
+    }
+
+    template <std::size_t K, element T>
+    void token_loop(call<T>& c) {
+        auto& work = *c.work;
+        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+            if constexpr (plan.accumulate_at[K][I] >= 0 && plan.info[I].what == fuse::category::sum_tokens) {
+                cpu::workspace<T, N>::fit(work.partials[I], static_cast<std::size_t>(threads_), cpu::padded<T>(c.width[I]));
+                std::fill_n(work.partials[I].data(), work.partials[I].size(), T(0));
+            }
+            if constexpr (plan.saved[I] && plan.nest[I] == K) cpu::workspace<T, N>::fit(work.saved[I], c.tokens, 1);
+        });
+        const auto count = static_cast<std::ptrdiff_t>(c.tokens);
+        int used = 1;
+#pragma omp parallel num_threads(threads_)
+        {
+#ifdef _OPENMP
+            const int thread = omp_get_thread_num();
+#pragma omp single
+            used = omp_get_num_threads();
+#else
+            const int thread = 0;
+#endif
+#pragma omp for schedule(static)
+            for (std::ptrdiff_t t = 0; t < count; ++t) token<K>(c, static_cast<std::size_t>(t), thread);
+        }
+        c.threads_used = used;
+    }
+
+    // One token of nest K: its phases, each a loop over tiles of its features, and its
+    // PerToken values between them.
+    template <std::size_t K, element T>
+    static void token(call<T>& c, std::size_t t, int thread) {
+        T values[N];                     // this token's PerToken values
+        alignas(64) T sums[N][W];        // lanes of the feature reductions of the current loop
+        cpu::repeat(std::make_index_sequence<plan.loops[K] + 1>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+            token_values<K, P>(c, t, values, sums);
+            if constexpr (P < plan.loops[K]) {
+                cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+                    if constexpr (plan.info[I].what == fuse::category::sum_features && plan.accumulate_at[K][I] == int(P))
+                        for (std::size_t l = 0; l < W; ++l) sums[I][l] = T(0);
+                });
+                const std::size_t features = loop_width<K, P>(c);
+                std::size_t j = 0;
+                for (; j + W <= features; j += W) tile<K, P, true>(c, t, thread, j, W, values, sums);
+                if (j < features) tile<K, P, false>(c, t, thread, j, features - j, values, sums);
+            }
+        });
+        finish_token<K>(c, t, thread, values);
+    }
+
+    // The features a loop runs over: those of its nodes (all of one feature axis).
+    template <std::size_t K, std::size_t P, element T>
+    static std::size_t loop_width(const call<T>& c) {
+        std::size_t width = 0;
+        for (std::size_t i = 0; i < N; ++i)
+            if (plan.element[K][i] & fuse::passes::bit(P)) width = c.width[i];
+        return width;
+    }
+
+    // PerToken values that become available before loop P (P == loops: after the last loop).
+    template <std::size_t K, std::size_t P, element T>
+    static void token_values(const call<T>& c, std::size_t t, T* values, T (*sums)[W]) {
+        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+            if constexpr (plan.token_at[K][I] == int(P)) {
+                if constexpr (plan.is_leaf(I)) values[I] = c.leaves[I](t, 0);
+                else if constexpr (plan.nest[I] < int(K)) values[I] = c.work->saved[I](t, 0);
+                else if constexpr (plan.info[I].what == fuse::category::sum_features) values[I] = cpu::sum_lanes(sums[I]);
+                else
+                    values[I] = apply<typename E::op, I>([&]<int A>() {
+                        if constexpr (plan.info[A].tokens) return values[A];
+                        else return c.uniform[A];
+                    });
+            }
+        });
+    }
+
+    // Loop P of nest K over features j .. j + n - 1 of token t: every node of the loop as one
+    // short loop over the tile (loads, then arithmetic, then accumulations, then stores, so
+    // that an output may overwrite the input it is computed from).
+    template <std::size_t K, std::size_t P, bool Full, element T>
+    static void tile(call<T>& c, std::size_t t, int thread, std::size_t j, std::size_t count, const T* values,
+                     T (*sums)[W]) {
+        const std::size_t n = Full ? W : count;
+        alignas(64) T tiles[N][W];
+        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+            if constexpr ((plan.element[K][I] & fuse::passes::bit(P)) != 0) {
+                T* out = tiles[I];
+                if constexpr (plan.is_leaf(I)) {
+                    const T* in = c.leaves[I].row(plan.info[I].tokens ? t : 0) + j;
+                    for (std::size_t l = 0; l < n; ++l) out[l] = in[l];
+                } else if constexpr (!plan.info[I].tokens) {
+                    const T* in = c.work->buffers[I].data() + j;
+                    for (std::size_t l = 0; l < n; ++l) out[l] = in[l];
+                } else {
+                    for (std::size_t l = 0; l < n; ++l)
+                        out[l] = apply<typename E::op, I>([&]<int A>() {
+                            if constexpr (plan.info[A].features) return tiles[A][l];
+                            else if constexpr (plan.info[A].tokens) return values[A];
+                            else return c.uniform[A];
+                        });
+                }
+            }
+        });
+        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+            if constexpr (plan.accumulate_at[K][I] == int(P)) {
+                const T* in = tiles[plan.info[I].operands[0]];
+                if constexpr (plan.info[I].what == fuse::category::sum_features) {
+                    for (std::size_t l = 0; l < n; ++l) sums[I][l] += in[l];
+                } else {
+                    T* partial = c.work->partials[I].row(static_cast<std::size_t>(thread)) + j;
+                    for (std::size_t l = 0; l < n; ++l) partial[l] += in[l];
+                }
+            }
+        });
+        if constexpr (P + 1 == plan.loops[K]) {
+            cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+                constexpr int out = plan.outputs[O];
+                if constexpr (plan.output_nest[O] == int(K) && plan.is_act(out)) {
+                    T* row = c.outputs[O].row(t) + j;
+                    for (std::size_t l = 0; l < n; ++l) row[l] = tiles[out][l];
+                }
+            });
+        }
+    }
+
+    // After a token's last loop: its PerToken outputs and saved values, and its contributions to
+    // sums over tokens of PerToken values.
+    template <std::size_t K, element T>
+    static void finish_token(call<T>& c, std::size_t t, int thread, const T* values) {
+        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+            constexpr int out = plan.outputs[O];
+            if constexpr (plan.output_nest[O] == int(K) && plan.is_per_token(out)) c.outputs[O](t, 0) = values[out];
+        });
+        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+            if constexpr (plan.saved[I] && plan.nest[I] == int(K)) c.work->saved[I](t, 0) = values[I];
+            if constexpr (plan.accumulate_at[K][I] == plan.loops[K] && plan.info[I].what == fuse::category::sum_tokens)
+                c.work->partials[I](static_cast<std::size_t>(thread), 0) += values[plan.info[I].operands[0]];
+        });
+    }
+
+    // Outputs without a token axis, once every nest has run.
+    template <element T>
+    void write_whole_outputs(call<T>& c) const {
+        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+            constexpr int out = plan.outputs[O];
+            if constexpr (!plan.info[out].tokens)
+                for (std::size_t j = 0; j < c.outputs[O].cols(); ++j) c.outputs[O](0, j) = whole_value<out>(c, j);
+        });
+    }
+
+    int threads_ = cpu::default_threads();
+    cpu::workspace<float, N> float_work_;
+    cpu::workspace<double, N> double_work_;
+};
+
+}  // namespace etna

@@ -1,0 +1,293 @@
+// explain(kernel): the plan of a kernel as pseudo-C: nests, loops, what each reads and writes.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <etna/cpu/kernel.hpp>
+#include <etna/expr/elementwise.hpp>
+#include <etna/expr/extent.hpp>
+#include <etna/expr/kind.hpp>
+#include <etna/expr/leaf.hpp>
+#include <etna/expr/literal.hpp>
+#include <etna/expr/primitives.hpp>
+#include <etna/fuse/plan.hpp>
+
+namespace etna {
+
+namespace detail {
+
+// Everything explain prints about one node, read off its type.
+struct node_text {
+    std::string name;         // a leaf's name, a literal's value, "T" or "D", or v1, v2, ... for the rest
+    std::string_view symbol;  // an elementwise primitive's name
+    notation written = notation::call;
+    int precedence = 5;
+    std::string axis = "D";   // the features it runs over
+};
+
+template <class Nodes>
+std::vector<node_text> describe_nodes() {
+    std::vector<node_text> texts;
+    int next = 0;
+    cpu::for_each_node<Nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+        node_text text;
+        if constexpr (kind_of<E>::has_features && !(kind_of<E>::feature_axis == default_feature_axis))
+            text.axis = fmt::format("D[{}]", kind_of<E>::feature_axis.view());
+        if constexpr (is_leaf<E>) text.name = E::name.view();
+        else if constexpr (is_literal<E>) text.name = fmt::format("{}", E::value);
+        else if constexpr (is_extent<E>) text.name = E::over == axis::tokens ? "T" : text.axis;
+        else text.name = fmt::format("v{}", ++next);
+        if constexpr (is_elementwise<E>) {
+            text.symbol = E::op::name;
+            text.written = E::op::written;
+            text.precedence = E::op::precedence;
+        }
+        texts.push_back(std::move(text));
+    });
+    return texts;
+}
+
+}  // namespace detail
+
+// Prints the plan of kernel<G>: for each nest, its prologue (per-call values), then the loop
+// over tokens with, per token, its loops over features and the per-token values between them.
+// In a loop, a per-feature value used once is written where it is used; one used more often
+// is named first. Names vN number the computed nodes in topological order.
+template <class G>
+class plan_printer {
+    using nodes = topological_nodes_t<G>;
+    static constexpr auto& plan = kernel<G>::plan;
+    static constexpr std::size_t N = std::remove_cvref_t<decltype(plan)>::node_count;
+    static constexpr std::size_t O = std::remove_cvref_t<decltype(plan)>::output_count;
+
+public:
+    static std::string print() {
+        plan_printer printer;
+        return printer.text();
+    }
+
+private:
+    std::vector<detail::node_text> texts_ = detail::describe_nodes<nodes>();
+    std::string out_;
+
+    [[nodiscard]] bool source(int i) const { return plan.is_source(i); }
+
+    // How node i reads where it is an operand: an array element, a value, or (if inline) its formula.
+    std::string reference(int i, int k, int p, const std::array<int, N>& uses) const {
+        const auto& n = plan.info[i];
+        if (plan.is_leaf(i)) {
+            if (n.tokens && n.features) return texts_[i].name + "[t,j]";
+            if (n.tokens) return texts_[i].name + "[t]";
+            if (n.features) return texts_[i].name + "[j]";
+            return texts_[i].name;
+        }
+        if (source(i)) return texts_[i].name;
+        if (p >= 0 && n.features && n.tokens && uses[i] == 1) return formula(i, k, p, uses);
+        if (n.features && !n.tokens) return texts_[i].name + "[j]";
+        return texts_[i].name;
+    }
+
+    [[nodiscard]] int strength(int i, const std::array<int, N>& uses, int p) const {
+        const auto& n = plan.info[i];
+        const bool inline_here = p >= 0 && n.features && n.tokens && uses[i] == 1 && !source(i);
+        if (!inline_here || n.what != fuse::category::elementwise) return 5;
+        return texts_[i].precedence;
+    }
+
+    std::string operand(int a, int required, int k, int p, const std::array<int, N>& uses) const {
+        const std::string text = reference(a, k, p, uses);
+        return strength(a, uses, p) < required ? "(" + text + ")" : text;
+    }
+
+    // The right-hand side computing node i.
+    std::string formula(int i, int k, int p, const std::array<int, N>& uses) const {
+        const auto& n = plan.info[i];
+        const auto& t = texts_[i];
+        if (n.what == fuse::category::sum_features || n.what == fuse::category::sum_tokens)
+            return fmt::format("{}({})", n.what == fuse::category::sum_features ? "sum_f" : "sum_t",
+                               reference(n.operands[0], k, p, uses));
+        if (t.written == notation::infix) {
+            const int left = t.precedence == prim::greater::precedence ? t.precedence + 1 : t.precedence;
+            return fmt::format("{} {} {}", operand(n.operands[0], left, k, p, uses), t.symbol,
+                               operand(n.operands[1], t.precedence + 1, k, p, uses));
+        }
+        if (t.written == notation::prefix) return fmt::format("{}{}", t.symbol, operand(n.operands[0], 5, k, p, uses));
+        std::string args;
+        for (int j = 0; j < n.operand_count; ++j) args += (j ? ", " : "") + reference(n.operands[j], k, p, uses);
+        return fmt::format("{}({})", t.symbol, args);
+    }
+
+    void line(int indent, std::string_view text) { out_ += fmt::format("{:{}}{}\n", "", indent, text); }
+
+    [[nodiscard]] std::string kind_of_node(int i) const {
+        const auto& n = plan.info[i];
+        return n.tokens ? (n.features ? "Act" : "PerToken") : (n.features ? "PerFeature" : "Scalar");
+    }
+
+    // The features loop P of nest K runs over.
+    [[nodiscard]] std::string loop_axis(int k, int p) const {
+        for (std::size_t i = 0; i < N; ++i)
+            if (plan.element[k][i] & fuse::passes::bit(p)) return texts_[i].axis;
+        return "D";
+    }
+
+    void prologue(int k) {
+        const std::array<int, N> no_uses{};
+        for (std::size_t u = 0; u < N; ++u) {
+            const int i = static_cast<int>(u);
+            const auto& n = plan.info[i];
+            if (n.what == fuse::category::sum_tokens && plan.nest[i] == k && k > 0 && plan.accumulate_at[k - 1][i] >= 0) {
+                if (n.features)
+                    line(2, fmt::format("for j in [0, {}): {}[j] = sum over threads, in order, of {}.partial[thread][j]",
+                                        texts_[i].axis, texts_[i].name, texts_[i].name));
+                else
+                    line(2, fmt::format("{} = sum over threads, in order, of {}.partial[thread]", texts_[i].name, texts_[i].name));
+            } else if (plan.materialized[i] && plan.nest[i] == k) {
+                if (n.features)
+                    line(2, fmt::format("for j in [0, {}): {}[j] = {}", texts_[i].axis, texts_[i].name, formula(i, k, -1, no_uses)));
+                else
+                    line(2, fmt::format("{} = {}", texts_[i].name, formula(i, k, -1, no_uses)));
+            }
+        }
+    }
+
+    void token_values(int k, int p) {
+        const std::array<int, N> no_uses{};
+        for (std::size_t u = 0; u < N; ++u) {
+            const int i = static_cast<int>(u);
+            if (plan.token_at[k][i] != p || plan.is_leaf(i)) continue;
+            if (plan.nest[i] < k) line(4, fmt::format("{} = saved_{}[t]", texts_[i].name, texts_[i].name));
+            else if (plan.info[i].what != fuse::category::sum_features)
+                line(4, fmt::format("{} = {}", texts_[i].name, formula(i, k, -1, no_uses)));
+        }
+    }
+
+    void feature_loop(int k, int p) {
+        std::array<int, N> uses{};
+        const auto computed = [&](int i) { return (plan.element[k][i] & fuse::passes::bit(p)) != 0; };
+        for (std::size_t u = 0; u < N; ++u) {
+            const int i = static_cast<int>(u);
+            if (computed(i) && !plan.is_leaf(i) && plan.info[i].tokens)
+                for (int j = 0; j < plan.info[i].operand_count; ++j) ++uses[plan.info[i].operands[j]];
+            if (plan.accumulate_at[k][i] == p) ++uses[plan.info[i].operands[0]];
+        }
+        const bool last = p + 1 == plan.loops[k];
+        for (std::size_t o = 0; o < O; ++o)
+            if (last && plan.output_nest[o] == k && plan.is_act(plan.outputs[o])) ++uses[plan.outputs[o]];
+
+        std::vector<std::string> body;
+        for (std::size_t u = 0; u < N; ++u) {
+            const int i = static_cast<int>(u);
+            if (plan.info[i].what == fuse::category::sum_features && plan.accumulate_at[k][i] == p)
+                line(4, fmt::format("{} = 0", texts_[i].name));
+            if (computed(i) && !plan.is_leaf(i) && plan.info[i].tokens && uses[i] > 1)
+                body.push_back(fmt::format("{} = {}", texts_[i].name, formula(i, k, p, uses)));
+        }
+        for (std::size_t u = 0; u < N; ++u) {
+            const int i = static_cast<int>(u);
+            if (plan.accumulate_at[k][i] != p) continue;
+            const std::string value = reference(plan.info[i].operands[0], k, p, uses);
+            if (plan.info[i].what == fuse::category::sum_features) body.push_back(fmt::format("{} += {}", texts_[i].name, value));
+            else body.push_back(fmt::format("{}.partial[thread][j] += {}", texts_[i].name, value));
+        }
+        for (std::size_t o = 0; o < O; ++o)
+            if (last && plan.output_nest[o] == k && plan.is_act(plan.outputs[o]))
+                body.push_back(fmt::format("out{}[t,j] = {}", o, reference(plan.outputs[o], k, p, uses)));
+        line(4, fmt::format("for j in [0, {}):  // loop {}", loop_axis(k, p), p));
+        for (const auto& statement : body) line(6, statement);
+    }
+
+    void after_token(int k) {
+        for (std::size_t o = 0; o < O; ++o)
+            if (plan.output_nest[o] == k && plan.is_per_token(plan.outputs[o]))
+                line(4, fmt::format("out{}[t] = {}", o, texts_[plan.outputs[o]].name + (plan.is_leaf(plan.outputs[o]) ? "[t]" : "")));
+        for (std::size_t u = 0; u < N; ++u) {
+            const int i = static_cast<int>(u);
+            if (plan.saved[i] && plan.nest[i] == k) line(4, fmt::format("saved_{}[t] = {}", texts_[i].name, texts_[i].name));
+            if (plan.accumulate_at[k][i] == plan.loops[k] && plan.info[i].what == fuse::category::sum_tokens) {
+                const int a = plan.info[i].operands[0];
+                line(4, fmt::format("{}.partial[thread] += {}", texts_[i].name, texts_[a].name + (plan.is_leaf(a) ? "[t]" : "")));
+            }
+        }
+    }
+
+    // Memory traffic of one token: each Act row read once per nest (its later loops find it in
+    // cache: a row of D = 4096 floats is 16 KiB), each output and saved value written once, each
+    // PerToken value read once. PerFeature values are read once per call, not per token.
+    [[nodiscard]] std::string traffic() const {
+        int rows = 0;  // Act rows of D elements
+        int values = 0;  // PerToken elements
+        std::vector<std::string> parts;
+        for (int k = 0; k < plan.nests; ++k) {
+            if (!plan.token_loop[k]) continue;
+            for (std::size_t u = 0; u < N; ++u) {
+                const int i = static_cast<int>(u);
+                if (!plan.is_leaf(i) || !plan.info[i].tokens) {
+                    if (plan.token_at[k][i] >= 0 && plan.nest[i] < k) ++values, parts.push_back(fmt::format("reads saved_{}", texts_[i].name));
+                    continue;
+                }
+                if (plan.info[i].features && plan.element[k][i] != 0) ++rows, parts.push_back(fmt::format("reads {} (nest {})", texts_[i].name, k));
+                if (!plan.info[i].features && plan.token_at[k][i] >= 0) ++values, parts.push_back(fmt::format("reads {}", texts_[i].name));
+            }
+            for (std::size_t o = 0; o < O; ++o) {
+                if (plan.output_nest[o] != k || !plan.info[plan.outputs[o]].tokens) continue;
+                if (plan.info[plan.outputs[o]].features) ++rows;
+                else ++values;
+                parts.push_back(fmt::format("writes out{}", o));
+            }
+            for (std::size_t u = 0; u < N; ++u)
+                if (plan.saved[u] && plan.nest[u] == k) ++values, parts.push_back(fmt::format("writes saved_{}", texts_[u].name));
+        }
+        const auto amount = [&](int bytes) {
+            std::string total = rows > 0 ? fmt::format("{}D", rows * bytes) : "";
+            if (values > 0) total += fmt::format("{}{}", rows > 0 ? " + " : "", values * bytes);
+            return total.empty() ? std::string("0") : total;
+        };
+        return fmt::format("memory per token: {} bytes in float, {} in double ({})", amount(4), amount(8),
+                           parts.empty() ? "nothing" : fmt::format("{}", fmt::join(parts, ", ")));
+    }
+
+    std::string text() {
+        std::vector<std::string> outputs;
+        for (std::size_t o = 0; o < O; ++o) outputs.push_back(fmt::format("out{} ({})", o, kind_of_node(plan.outputs[o])));
+        std::vector<std::string> loops;
+        for (int k = 0; k < plan.nests; ++k)
+            if (plan.token_loop[k]) loops.push_back(fmt::format("{}", plan.loops[k]));
+        line(0, fmt::format("kernel: {}; {} loop nest{} over tokens, {} loop{} over features", fmt::join(outputs, ", "),
+                            plan.loop_nests(), plan.loop_nests() == 1 ? "" : "s", fmt::join(loops, " + "),
+                            loops.size() == 1 && loops[0] == "1" ? "" : "s"));
+        for (int k = 0; k < plan.nests; ++k) {
+            line(0, fmt::format("nest {}:", k));
+            prologue(k);
+            if (!plan.token_loop[k]) continue;
+            line(2, "parallel for t in [0, T):  // OpenMP, static blocks of tokens");
+            for (int p = 0; p <= plan.loops[k]; ++p) {
+                token_values(k, p);
+                if (p < plan.loops[k]) feature_loop(k, p);
+            }
+            after_token(k);
+        }
+        for (std::size_t o = 0; o < O; ++o) {
+            const int out = plan.outputs[o];
+            if (plan.info[out].tokens) continue;
+            const bool per_feature = plan.info[out].features;
+            line(0, fmt::format("out{}{} = {}{}", o, per_feature ? "[j]" : "", texts_[out].name, per_feature ? "[j]" : ""));
+        }
+        line(0, traffic());
+        return out_;
+    }
+};
+
+// The plan of a kernel, as text.
+template <class G>
+std::string explain(const kernel<G>&) {
+    return plan_printer<G>::print();
+}
+
+}  // namespace etna
