@@ -22,6 +22,11 @@
 #include <etna/ops/rms_norm.hpp>
 #include <etna/ops/standardize.hpp>
 
+#include <etna/autodiff/check_gradient.hpp>
+#include <etna/autodiff/grad.hpp>
+#include <etna/autodiff/simplify.hpp>
+#include <etna/autodiff/term.hpp>
+
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/error.hpp>
 #include <etna/runtime/interpreter.hpp>
@@ -37,6 +42,7 @@
 #include <etna/cpu/kernel.hpp>
 #include <etna/cpu/workspace.hpp>
 
+#include <etna/io/dot.hpp>
 #include <etna/io/explain.hpp>
 #include <etna/io/formula.hpp>
 #include <etna/io/tensor_format.hpp>

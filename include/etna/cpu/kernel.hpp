@@ -40,9 +40,8 @@ inline constexpr std::size_t tile_width = 16;
 
 // The sum of a tile's lanes in a fixed pairwise order: the result of a feature reduction does
 // not depend on how the compiler vectorizes.
-template <class T>
-T sum_lanes(const T* lanes) {
-    T level[tile_width];
+inline statistic sum_lanes(const statistic* lanes) {
+    statistic level[tile_width];
     for (std::size_t l = 0; l < tile_width; ++l) level[l] = lanes[l];
     for (std::size_t width = tile_width / 2; width > 0; width /= 2)
         for (std::size_t l = 0; l < width; ++l) level[l] = level[l] + level[l + width];
@@ -57,11 +56,10 @@ inline int default_threads() {
 #endif
 }
 
-// A row of `width` elements padded to whole cache lines, so that per-thread partial sums of
+// A row of `width` statistics padded to whole cache lines, so that per-thread partial sums of
 // different threads never share a line.
-template <class T>
 constexpr std::size_t padded(std::size_t width) {
-    constexpr std::size_t per_line = 64 / sizeof(T);
+    constexpr std::size_t per_line = 64 / sizeof(statistic);
     return (width + per_line - 1) / per_line * per_line;
 }
 
@@ -173,22 +171,61 @@ private:
         return extents;
     }
 
+    using stat = cpu::statistic;
+
     // Everything one call needs, shared by the nests.
     template <element T>
     struct call {
         std::array<view<const T>, N> leaves{};  // bound arrays, by node
-        std::array<T, N> uniform{};             // Scalar values, by node
+        std::array<stat, N> uniform{};          // Scalar values, by node
         std::array<view<T>, output_count> outputs{};
         std::array<std::size_t, N> width{};     // the features of each node (1 without features)
         std::size_t tokens = 0;
-        cpu::workspace<T, N>* work = nullptr;
+        cpu::workspace<N>* work = nullptr;
         int threads_used = 1;
     };
 
-    template <element T>
-    cpu::workspace<T, N>& workspace() {
-        if constexpr (std::is_same_v<T, float>) return float_work_;
-        else return double_work_;
+    // A statistic: a value computed from a sum that is not an Act value, held in double.
+    static constexpr bool is_statistic(int i) { return !plan.is_source(i) && !plan.is_act(i); }
+
+    // An elementwise node is computed in double when one of its operands is a statistic (and
+    // rounded once to the element type if it is an Act value), in the element type otherwise.
+    static constexpr bool computed_as_statistic(int i) {
+        bool statistic_operand = false;
+        for (int j = 0; j < plan.info[i].operand_count; ++j)
+            statistic_operand = statistic_operand || is_statistic(plan.info[i].operands[j]);
+        return statistic_operand || is_statistic(i);
+    }
+    template <int I, element T>
+    using compute_t = std::conditional_t<computed_as_statistic(I), stat, T>;
+
+    template <int I>
+    using node_at = typename std::remove_cvref_t<decltype(boost::hana::at_c<static_cast<std::size_t>(I)>(nodes{}))>::type;
+
+    // Roles of node i in nest K.
+    template <std::size_t K>
+    static constexpr bool merged_at(int i) {  // a sum over tokens whose partials merge before nest K
+        if constexpr (K == 0) return false;
+        else return plan.info[i].what == fuse::category::sum_tokens && plan.nest[i] == int(K) && plan.accumulate_at[K - 1][i] >= 0;
+    }
+    template <std::size_t K>
+    static constexpr bool summed_over_tokens_in(int i) {
+        return plan.accumulate_at[K][i] >= 0 && plan.info[i].what == fuse::category::sum_tokens;
+    }
+    template <std::size_t K>
+    static constexpr bool summed_per_token_in(int i) {  // a sum over tokens of a PerToken value
+        return plan.accumulate_at[K][i] == plan.loops[K] && plan.info[i].what == fuse::category::sum_tokens;
+    }
+    template <std::size_t K>
+    static constexpr bool saved_in(int i) { return plan.saved[i] && plan.nest[i] == int(K); }
+
+    // Calls f.template operator()<I>() for each node I of List, in order: code is generated for
+    // the nodes a site involves only.
+    template <fuse::node_list<N> List, class F>
+    static void visit(F&& f) {
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            (f.template operator()<List.at[J]>(), ...);
+        }(std::make_index_sequence<List.size>{});
     }
 
     template <element T, class... Bindings>
@@ -196,7 +233,7 @@ private:
         const sizes extents = resolve_sizes<T>(bindings...);
         call<T> c;
         c.outputs = outputs;
-        c.work = &workspace<T>();
+        c.work = &work_;
         bool has_tokens = false;
         cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
             using K = kind_of<E>;
@@ -204,12 +241,12 @@ private:
             has_tokens = has_tokens || K::has_tokens;
             if constexpr (is_leaf<E>) {
                 const auto values = binding_for<E>(bindings...).values();
-                if constexpr (std::is_same_v<K, Scalar>) c.uniform[I] = static_cast<T>(values(0, 0));
+                if constexpr (std::is_same_v<K, Scalar>) c.uniform[I] = static_cast<stat>(values(0, 0));
                 else c.leaves[I] = values;
             } else if constexpr (is_literal<E>) {
-                c.uniform[I] = static_cast<T>(E::value);
+                c.uniform[I] = E::value;
             } else if constexpr (is_extent<E>) {
-                c.uniform[I] = static_cast<T>(E::over == axis::tokens ? extents.tokens() : extents.features(E::feature_axis.view()));
+                c.uniform[I] = static_cast<stat>(E::over == axis::tokens ? extents.tokens() : extents.features(E::feature_axis.view()));
             }
         });
         if (has_tokens) c.tokens = extents.tokens();
@@ -227,21 +264,16 @@ private:
     template <element T>
     void check_outputs(const call<T>& c, const sizes& extents) const {
         std::array<std::string_view, N> names{};
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
-            if constexpr (is_leaf<E>) names[I] = E::name.view();
-        });
+        visit<plan.where([](int i) { return plan.is_leaf(i); })>([&]<int I>() { names[I] = node_at<I>::name.view(); });
         cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             const view<T>& out = c.outputs[O];
-            const std::string kind = kind_name<output_kind<O>>();
-            const std::string output = fmt::format("output {}", O);
-            if (out.rows() != output_rows<O>(extents))
-                throw shape_error(output, output_rows<O>(extents), out.rows(),
-                                  fmt::format("etna: shape mismatch at output {} ({}): {} rows, expected {}", O, kind,
-                                              out.rows(), output_rows<O>(extents)));
-            if (out.cols() != output_cols<O>(extents))
-                throw shape_error(output, output_cols<O>(extents), out.cols(),
-                                  fmt::format("etna: shape mismatch at output {} ({}): {} columns, expected {}", O, kind,
-                                              out.cols(), output_cols<O>(extents)));
+            const auto mismatch = [&](std::string_view what, std::size_t expected, std::size_t actual) {
+                return shape_error(fmt::format("output {}", O), expected, actual,
+                                   fmt::format("etna: shape mismatch at output {} ({}): {} {}, expected {}", O,
+                                               kind_name<output_kind<O>>(), actual, what, expected));
+            };
+            if (out.rows() != output_rows<O>(extents)) throw mismatch("rows", output_rows<O>(extents), out.rows());
+            if (out.cols() != output_cols<O>(extents)) throw mismatch("columns", output_cols<O>(extents), out.cols());
             for (std::size_t i = 0; i < N; ++i) {
                 if (!plan.is_leaf(static_cast<int>(i)) || !overlap(out, c.leaves[i])) continue;
                 if (!same_window(out, c.leaves[i]))
@@ -277,21 +309,23 @@ private:
 
     // The value of PerFeature or Scalar node A at feature j, outside the token loop.
     template <int A, element T>
-    static T whole_value(const call<T>& c, std::size_t j) {
+    static stat whole_value(const call<T>& c, std::size_t j) {
         if constexpr (!plan.info[A].features) return c.uniform[A];
         else if constexpr (plan.is_leaf(A)) return c.leaves[A](0, j);
         else return c.work->buffers[A](0, j);
     }
 
-    template <class Op, int I, class Value>
-    static auto apply(const Value& value) {
+    // Primitive Op of node I computed in type C, its operands read by value<A>().
+    template <class Op, int I, class C, class Value>
+    static C apply(const Value& value) {
         constexpr auto& n = plan.info[I];
-        if constexpr (n.operand_count == 1) return Op::apply(value.template operator()<n.operands[0]>());
+        const auto operand = [&]<int A>() { return static_cast<C>(value.template operator()<A>()); };
+        if constexpr (n.operand_count == 1) return Op::template apply<C>(operand.template operator()<n.operands[0]>());
         else if constexpr (n.operand_count == 2)
-            return Op::apply(value.template operator()<n.operands[0]>(), value.template operator()<n.operands[1]>());
+            return Op::template apply<C>(operand.template operator()<n.operands[0]>(), operand.template operator()<n.operands[1]>());
         else
-            return Op::apply(value.template operator()<n.operands[0]>(), value.template operator()<n.operands[1]>(),
-                             value.template operator()<n.operands[2]>());
+            return Op::template apply<C>(operand.template operator()<n.operands[0]>(), operand.template operator()<n.operands[1]>(),
+                                         operand.template operator()<n.operands[2]>());
     }
 
     // Before nest K's token loop: merge the per-thread partials of the sums over tokens that
@@ -300,34 +334,34 @@ private:
     template <std::size_t K, element T>
     void prologue(call<T>& c) {
         auto& work = *c.work;
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
-            if constexpr (plan.info[I].what == fuse::category::sum_tokens && plan.nest[I] == K && K > 0 &&
-                          plan.accumulate_at[K - 1][I] >= 0) {
-                const tensor<T>& partials = work.partials[I];
+        visit<plan.where([](int i) { return merged_at<K>(i) || (plan.materialized[i] && plan.nest[i] == int(K)); })>([&]<int I>() {
+            using E = node_at<I>;
+            if constexpr (merged_at<K>(I)) {
+                const tensor<stat>& partials = work.partials[I];
                 if constexpr (plan.info[I].features) {
-                    cpu::workspace<T, N>::fit(work.buffers[I], 1, c.width[I]);
+                    cpu::workspace<N>::fit(work.buffers[I], 1, c.width[I]);
                     for (std::size_t j = 0; j < c.width[I]; ++j) {
-                        T sum = partials(0, j);
+                        stat sum = partials(0, j);
                         for (int thread = 1; thread < c.threads_used; ++thread) sum += partials(thread, j);
                         work.buffers[I](0, j) = sum;
                     }
                 } else {
-                    T sum = partials(0, 0);
+                    stat sum = partials(0, 0);
                     for (int thread = 1; thread < c.threads_used; ++thread) sum += partials(thread, 0);
                     c.uniform[I] = sum;
                 }
-            } else if constexpr (plan.materialized[I] && plan.nest[I] == K) {
+            } else {
                 if constexpr (plan.info[I].what == fuse::category::sum_features) {
                     constexpr int a = plan.info[I].operands[0];
-                    T sum = 0;
+                    stat sum = 0;
                     for (std::size_t j = 0; j < c.width[a]; ++j) sum += whole_value<a>(c, j);
                     c.uniform[I] = sum;
                 } else if constexpr (plan.info[I].features) {
-                    cpu::workspace<T, N>::fit(work.buffers[I], 1, c.width[I]);
+                    cpu::workspace<N>::fit(work.buffers[I], 1, c.width[I]);
                     for (std::size_t j = 0; j < c.width[I]; ++j)
-                        work.buffers[I](0, j) = apply<typename E::op, I>([&]<int A>() { return whole_value<A>(c, j); });
+                        work.buffers[I](0, j) = apply<typename E::op, I, stat>([&]<int A>() { return whole_value<A>(c, j); });
                 } else {
-                    c.uniform[I] = apply<typename E::op, I>([&]<int A>() { return whole_value<A>(c, 0); });
+                    c.uniform[I] = apply<typename E::op, I, stat>([&]<int A>() { return whole_value<A>(c, 0); });
                 }
             }
         });
@@ -336,12 +370,12 @@ private:
     template <std::size_t K, element T>
     void token_loop(call<T>& c) {
         auto& work = *c.work;
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
-            if constexpr (plan.accumulate_at[K][I] >= 0 && plan.info[I].what == fuse::category::sum_tokens) {
-                cpu::workspace<T, N>::fit(work.partials[I], static_cast<std::size_t>(threads_), cpu::padded<T>(c.width[I]));
-                std::fill_n(work.partials[I].data(), work.partials[I].size(), T(0));
+        visit<plan.where([](int i) { return summed_over_tokens_in<K>(i) || saved_in<K>(i); })>([&]<int I>() {
+            if constexpr (summed_over_tokens_in<K>(I)) {
+                cpu::workspace<N>::fit(work.partials[I], static_cast<std::size_t>(threads_), cpu::padded(c.width[I]));
+                std::fill_n(work.partials[I].data(), work.partials[I].size(), stat(0));
             }
-            if constexpr (plan.saved[I] && plan.nest[I] == K) cpu::workspace<T, N>::fit(work.saved[I], c.tokens, 1);
+            if constexpr (plan.saved[I] && plan.nest[I] == K) cpu::workspace<N>::fit(work.saved[I], c.tokens, 1);
         });
         const auto count = static_cast<std::ptrdiff_t>(c.tokens);
         int used = 1;
@@ -364,14 +398,15 @@ private:
     // PerToken values between them.
     template <std::size_t K, element T>
     static void token(call<T>& c, std::size_t t, int thread) {
-        T values[N];                     // this token's PerToken values
-        alignas(64) T sums[N][W];        // lanes of the feature reductions of the current loop
+        stat values[N]{};                // this token's PerToken values
+        alignas(64) stat sums[N][W];     // lanes of the feature reductions of the current loop
         cpu::repeat(std::make_index_sequence<plan.loops[K] + 1>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
             token_values<K, P>(c, t, values, sums);
             if constexpr (P < plan.loops[K]) {
-                cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
-                    if constexpr (plan.info[I].what == fuse::category::sum_features && plan.accumulate_at[K][I] == int(P))
-                        for (std::size_t l = 0; l < W; ++l) sums[I][l] = T(0);
+                visit<plan.where([](int i) {
+                    return plan.info[i].what == fuse::category::sum_features && plan.accumulate_at[K][i] == int(P);
+                })>([&]<int I>() {
+                    for (std::size_t l = 0; l < W; ++l) sums[I][l] = 0;
                 });
                 const std::size_t features = loop_width<K, P>(c);
                 std::size_t j = 0;
@@ -393,14 +428,15 @@ private:
 
     // PerToken values that become available before loop P (P == loops: after the last loop).
     template <std::size_t K, std::size_t P, element T>
-    static void token_values(const call<T>& c, std::size_t t, T* values, T (*sums)[W]) {
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
-            if constexpr (plan.token_at[K][I] == int(P)) {
+    static void token_values(const call<T>& c, std::size_t t, stat* values, stat (*sums)[W]) {
+        visit<plan.where([](int i) { return plan.token_at[K][i] == int(P); })>([&]<int I>() {
+            using E = node_at<I>;
+            {
                 if constexpr (plan.is_leaf(I)) values[I] = c.leaves[I](t, 0);
                 else if constexpr (plan.nest[I] < int(K)) values[I] = c.work->saved[I](t, 0);
                 else if constexpr (plan.info[I].what == fuse::category::sum_features) values[I] = cpu::sum_lanes(sums[I]);
                 else
-                    values[I] = apply<typename E::op, I>([&]<int A>() {
+                    values[I] = apply<typename E::op, I, stat>([&]<int A>() {
                         if constexpr (plan.info[A].tokens) return values[A];
                         else return c.uniform[A];
                     });
@@ -408,41 +444,51 @@ private:
         });
     }
 
+// Every tile slot a loop reads was written earlier in the same tile, by the node the plan
+// computes there first (fuse/plan.hpp's demand pass); GCC 12 cannot prove it through the loops
+// and lambdas and warns. Zeroing the tiles to quiet it would cost a store per slot per tile.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
     // Loop P of nest K over features j .. j + n - 1 of token t: every node of the loop as one
     // short loop over the tile (loads, then arithmetic, then accumulations, then stores, so
-    // that an output may overwrite the input it is computed from).
+    // that an output may overwrite the input it is computed from). The loops marked [vectorized]
+    // must compile to vector instructions; tests/cpu/vectorization.cmake checks that they do (the
+    // copies of a tile in and out compile to memcpy, which is vectorized in its own way).
     template <std::size_t K, std::size_t P, bool Full, element T>
-    static void tile(call<T>& c, std::size_t t, int thread, std::size_t j, std::size_t count, const T* values,
-                     T (*sums)[W]) {
+    static void tile(call<T>& c, std::size_t t, int thread, std::size_t j, std::size_t count, const stat* values,
+                     stat (*sums)[W]) {
         const std::size_t n = Full ? W : count;
-        alignas(64) T tiles[N][W];
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
-            if constexpr ((plan.element[K][I] & fuse::passes::bit(P)) != 0) {
-                T* out = tiles[I];
+        alignas(64) T tiles[N][W];      // Act values and PerFeature leaves
+        alignas(64) stat stats[N][W];   // PerFeature statistics
+        visit<plan.where([](int i) { return (plan.element[K][i] & fuse::passes::bit(P)) != 0; })>([&]<int I>() {
+            using E = node_at<I>;
+            {
                 if constexpr (plan.is_leaf(I)) {
                     const T* in = c.leaves[I].row(plan.info[I].tokens ? t : 0) + j;
-                    for (std::size_t l = 0; l < n; ++l) out[l] = in[l];
+                    for (std::size_t l = 0; l < n; ++l) tiles[I][l] = in[l];
                 } else if constexpr (!plan.info[I].tokens) {
-                    const T* in = c.work->buffers[I].data() + j;
-                    for (std::size_t l = 0; l < n; ++l) out[l] = in[l];
+                    const stat* in = c.work->buffers[I].data() + j;
+                    for (std::size_t l = 0; l < n; ++l) stats[I][l] = in[l];
                 } else {
-                    for (std::size_t l = 0; l < n; ++l)
-                        out[l] = apply<typename E::op, I>([&]<int A>() {
-                            if constexpr (plan.info[A].features) return tiles[A][l];
+                    using C = compute_t<I, T>;
+                    for (std::size_t l = 0; l < n; ++l)  // [vectorized]
+                        tiles[I][l] = static_cast<T>(apply<typename E::op, I, C>([&]<int A>() {
+                            if constexpr (is_statistic(A) && plan.info[A].features) return stats[A][l];
+                            else if constexpr (plan.info[A].features) return tiles[A][l];
                             else if constexpr (plan.info[A].tokens) return values[A];
                             else return c.uniform[A];
-                        });
+                        }));
                 }
             }
         });
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
-            if constexpr (plan.accumulate_at[K][I] == int(P)) {
+        visit<plan.where([](int i) { return plan.accumulate_at[K][i] == int(P); })>([&]<int I>() {
+            {
                 const T* in = tiles[plan.info[I].operands[0]];
                 if constexpr (plan.info[I].what == fuse::category::sum_features) {
-                    for (std::size_t l = 0; l < n; ++l) sums[I][l] += in[l];
+                    for (std::size_t l = 0; l < n; ++l) sums[I][l] += in[l];  // [vectorized]
                 } else {
-                    T* partial = c.work->partials[I].row(static_cast<std::size_t>(thread)) + j;
-                    for (std::size_t l = 0; l < n; ++l) partial[l] += in[l];
+                    stat* partial = c.work->partials[I].row(static_cast<std::size_t>(thread)) + j;
+                    for (std::size_t l = 0; l < n; ++l) partial[l] += in[l];  // [vectorized]
                 }
             }
         });
@@ -451,23 +497,25 @@ private:
                 constexpr int out = plan.outputs[O];
                 if constexpr (plan.output_nest[O] == int(K) && plan.is_act(out)) {
                     T* row = c.outputs[O].row(t) + j;
-                    for (std::size_t l = 0; l < n; ++l) row[l] = tiles[out][l];
+                    for (std::size_t l = 0; l < n; ++l) row[l] = tiles[out][l];  // a copy: GCC emits memcpy
                 }
             });
         }
     }
 
+#pragma GCC diagnostic pop
+
     // After a token's last loop: its PerToken outputs and saved values, and its contributions to
     // sums over tokens of PerToken values.
     template <std::size_t K, element T>
-    static void finish_token(call<T>& c, std::size_t t, int thread, const T* values) {
+    static void finish_token(call<T>& c, std::size_t t, int thread, const stat* values) {
         cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             constexpr int out = plan.outputs[O];
-            if constexpr (plan.output_nest[O] == int(K) && plan.is_per_token(out)) c.outputs[O](t, 0) = values[out];
+            if constexpr (plan.output_nest[O] == int(K) && plan.is_per_token(out)) c.outputs[O](t, 0) = static_cast<T>(values[out]);
         });
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
-            if constexpr (plan.saved[I] && plan.nest[I] == int(K)) c.work->saved[I](t, 0) = values[I];
-            if constexpr (plan.accumulate_at[K][I] == plan.loops[K] && plan.info[I].what == fuse::category::sum_tokens)
+        visit<plan.where([](int i) { return saved_in<K>(i) || summed_per_token_in<K>(i); })>([&]<int I>() {
+            if constexpr (saved_in<K>(I)) c.work->saved[I](t, 0) = values[I];
+            if constexpr (summed_per_token_in<K>(I))
                 c.work->partials[I](static_cast<std::size_t>(thread), 0) += values[plan.info[I].operands[0]];
         });
     }
@@ -478,13 +526,12 @@ private:
         cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             constexpr int out = plan.outputs[O];
             if constexpr (!plan.info[out].tokens)
-                for (std::size_t j = 0; j < c.outputs[O].cols(); ++j) c.outputs[O](0, j) = whole_value<out>(c, j);
+                for (std::size_t j = 0; j < c.outputs[O].cols(); ++j) c.outputs[O](0, j) = static_cast<T>(whole_value<out>(c, j));
         });
     }
 
     int threads_ = cpu::default_threads();
-    cpu::workspace<float, N> float_work_;
-    cpu::workspace<double, N> double_work_;
+    cpu::workspace<N> work_;
 };
 
 }  // namespace etna

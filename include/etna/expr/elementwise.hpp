@@ -17,6 +17,8 @@ struct elementwise : node_base {
     using kind = broadcast_t<kind_of<Args>...>;
     using op = Op;
     static constexpr auto operands = boost::hana::tuple_t<Args...>;
+
+    static constexpr auto adjoint(auto f, auto d, auto out, auto... args) { return Op::adjoint(f, d, out, args...); }
 };
 
 // Kind errors. Each is a class whose instantiation fails with a sentence naming the two kinds;

@@ -5,6 +5,7 @@
 
 #include <etna/expr/kind.hpp>
 #include <etna/expr/node.hpp>
+#include <etna/expr/primitives.hpp>
 
 namespace etna {
 
@@ -14,6 +15,10 @@ struct reduction : node_base {
     using kind = reduced_kind_t<Over, kind_of<Arg>>;
     static constexpr axis over = Over;
     static constexpr auto operands = boost::hana::tuple_t<Arg>;
+
+    // Every summed element gets the sum's adjoint: d, which lacks the summed axis, broadcast
+    // along it (the arguments as for a primitive's rule, expr/primitives.hpp).
+    static constexpr auto adjoint(auto, auto d, auto, auto) { return prim::adjoints(d); }
 };
 
 // sum_f(x): per token, the sum of x over its features.

@@ -22,6 +22,16 @@ namespace etna::fuse {
 //
 // Act outputs are written in the last phase of their nest, after every read of that token's row,
 // so an output may overwrite an input that no later nest reads (an in-place residual update).
+// Positions of nodes, chosen from a plan: a constant that code generation iterates over, so
+// that it instantiates code for the nodes involved only (measured: iterating all nodes and
+// discarding with if constexpr made each kernel's compile time grow with node count x sites).
+template <std::size_t N>
+struct node_list {
+    std::array<int, N> at{};
+    std::size_t size = 0;
+    constexpr void add(int i) { at[size++] = i; }
+};
+
 template <std::size_t N, std::size_t O>
 struct plan {
     static constexpr std::size_t node_count = N;
@@ -52,6 +62,15 @@ struct plan {
 
     // Pass 3: output o may exactly overwrite leaf i (the same memory), reading it no more after.
     std::array<std::array<bool, N>, O> in_place{};
+
+    // The nodes for which pred(i) holds, in topological order.
+    template <class Pred>
+    [[nodiscard]] constexpr node_list<N> where(Pred pred) const {
+        node_list<N> list;
+        for (std::size_t i = 0; i < N; ++i)
+            if (pred(static_cast<int>(i))) list.add(static_cast<int>(i));
+        return list;
+    }
 
     [[nodiscard]] constexpr int loop_nests() const {
         return static_cast<int>(std::count(token_loop.begin(), token_loop.begin() + nests, true));

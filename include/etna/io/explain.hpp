@@ -31,6 +31,16 @@ struct node_text {
     std::string axis = "D";   // the features it runs over
 };
 
+// Joins with a separator (fmt::join's formatter trips GCC 12's -Wstringop-overflow at -O3).
+inline std::string joined(const std::vector<std::string>& parts, std::string_view separator) {
+    std::string out;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (i > 0) out.append(separator);
+        out.append(parts[i]);
+    }
+    return out;
+}
+
 template <class Nodes>
 std::vector<node_text> describe_nodes() {
     std::vector<node_text> texts;
@@ -102,7 +112,7 @@ private:
 
     std::string operand(int a, int required, int k, int p, const std::array<int, N>& uses) const {
         const std::string text = reference(a, k, p, uses);
-        return strength(a, uses, p) < required ? "(" + text + ")" : text;
+        return strength(a, uses, p) < required ? fmt::format("({})", text) : text;
     }
 
     // The right-hand side computing node i.
@@ -123,7 +133,13 @@ private:
         return fmt::format("{}({})", t.symbol, args);
     }
 
-    void line(int indent, std::string_view text) { out_ += fmt::format("{:{}}{}\n", "", indent, text); }
+    // Appends, not fmt's dynamic width nor std::string's operator+: GCC 12 at -O3 warns falsely
+    // about both (-Wstringop-overflow, -Wrestrict) in some translation units.
+    void line(int indent, std::string_view text) {
+        out_.append(static_cast<std::size_t>(indent), ' ');
+        out_.append(text);
+        out_.push_back('\n');
+    }
 
     [[nodiscard]] std::string kind_of_node(int i) const {
         const auto& n = plan.info[i];
@@ -250,7 +266,7 @@ private:
             return total.empty() ? std::string("0") : total;
         };
         return fmt::format("memory per token: {} bytes in float, {} in double ({})", amount(4), amount(8),
-                           parts.empty() ? "nothing" : fmt::format("{}", fmt::join(parts, ", ")));
+                           parts.empty() ? std::string("nothing") : detail::joined(parts, ", "));
     }
 
     std::string text() {
@@ -259,8 +275,8 @@ private:
         std::vector<std::string> loops;
         for (int k = 0; k < plan.nests; ++k)
             if (plan.token_loop[k]) loops.push_back(fmt::format("{}", plan.loops[k]));
-        line(0, fmt::format("kernel: {}; {} loop nest{} over tokens, {} loop{} over features", fmt::join(outputs, ", "),
-                            plan.loop_nests(), plan.loop_nests() == 1 ? "" : "s", fmt::join(loops, " + "),
+        line(0, fmt::format("kernel: {}; {} loop nest{} over tokens, {} loop{} over features", detail::joined(outputs, ", "),
+                            plan.loop_nests(), plan.loop_nests() == 1 ? "" : "s", detail::joined(loops, " + "),
                             loops.size() == 1 && loops[0] == "1" ? "" : "s"));
         for (int k = 0; k < plan.nests; ++k) {
             line(0, fmt::format("nest {}:", k));

@@ -121,7 +121,8 @@ private:
 
     template <class E>
     static std::string operand(int required) {
-        return precedence<E>() < required ? "(" + text<E>() + ")" : text<E>();
+        // fmt, not std::string operator+: GCC 12 at -O3 warns falsely (-Wrestrict) on the latter.
+        return precedence<E>() < required ? fmt::format("({})", text<E>()) : text<E>();
     }
 
     template <class... Types>

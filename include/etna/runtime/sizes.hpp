@@ -2,10 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -20,10 +20,10 @@ class sizes {
 public:
     template <a_kind K>
     void add_leaf(std::string_view leaf, std::size_t rows, std::size_t cols) {
-        if constexpr (K::has_tokens) agree(leaf, kind_name<K>(), "tokens", rows, tokens_);
-        else expect_one(leaf, kind_name<K>(), "row", rows);
-        if constexpr (K::has_features) agree(leaf, kind_name<K>(), "features", cols, feature_axis(K::feature_axis.view()));
-        else expect_one(leaf, kind_name<K>(), "column", cols);
+        if constexpr (K::has_tokens) agree<K>(leaf, "tokens", rows, tokens_);
+        else expect_one<K>(leaf, "row", rows);
+        if constexpr (K::has_features) agree<K>(leaf, "features", cols, feature_axis(K::feature_axis.view()));
+        else expect_one<K>(leaf, "column", cols);
     }
 
     [[nodiscard]] std::size_t tokens() const {
@@ -32,8 +32,8 @@ public:
     }
 
     [[nodiscard]] std::size_t features(std::string_view axis_name) const {
-        for (const auto& known : features_)
-            if (known.name == axis_name && known.size) return *known.size;
+        for (std::size_t a = 0; a < axis_count_; ++a)
+            if (features_[a].name == axis_name && features_[a].size) return *features_[a].size;
         throw error(fmt::format("etna: the size of feature axis '{}' is unknown: no bound leaf has it", axis_name));
     }
 
@@ -42,40 +42,49 @@ public:
     template <a_kind K>
     [[nodiscard]] std::size_t cols() const { return K::has_features ? features(K::feature_axis.view()) : 1; }
 
+    // Feature axes a graph may use; a kernel's call resolves its sizes without allocating.
+    static constexpr std::size_t max_feature_axes = 8;
+
 private:
+    // Names are the leaves' and axes' names: template arguments, which live as long as the program.
     struct axis_size {
-        std::string name;            // feature-axis name; unused for tokens
+        std::string_view name;  // feature-axis name; unused for tokens
         std::optional<std::size_t> size;
-        std::string set_by;          // the leaf whose size this is
+        std::string_view set_by;  // the leaf whose size this is
     };
 
     axis_size& feature_axis(std::string_view name) {
-        for (auto& known : features_)
-            if (known.name == name) return known;
-        return features_.emplace_back(axis_size{std::string(name), std::nullopt, {}});
+        for (std::size_t a = 0; a < axis_count_; ++a)
+            if (features_[a].name == name) return features_[a];
+        if (axis_count_ == max_feature_axes)
+            throw error(fmt::format("etna: a graph may use at most {} feature axes", max_feature_axes));
+        features_[axis_count_] = axis_size{name, std::nullopt, {}};
+        return features_[axis_count_++];
     }
 
-    static void agree(std::string_view leaf, const std::string& kind, std::string_view what, std::size_t actual,
-                      axis_size& known) {
+    template <a_kind K>
+    static void agree(std::string_view leaf, std::string_view what, std::size_t actual, axis_size& known) {
         if (!known.size) {
             known.size = actual;
             known.set_by = leaf;
         } else if (*known.size != actual) {
             throw shape_error(std::string(leaf), *known.size, actual,
                               fmt::format("etna: shape mismatch at leaf '{}' ({}): {} {}, expected {} (the {} of leaf '{}')",
-                                          leaf, kind, actual, what, *known.size, what, known.set_by));
+                                          leaf, kind_name<K>(), actual, what, *known.size, what, known.set_by));
         }
     }
 
-    static void expect_one(std::string_view leaf, const std::string& kind, std::string_view what, std::size_t actual) {
+    template <a_kind K>
+    static void expect_one(std::string_view leaf, std::string_view what, std::size_t actual) {
         if (actual != 1)
             throw shape_error(std::string(leaf), 1, actual,
                               fmt::format("etna: shape mismatch at leaf '{}' ({}): {} {}s, expected 1 (a {} value has one {})",
-                                          leaf, kind, actual, what, kind, what));
+                                          leaf, kind_name<K>(), actual, what, kind_name<K>(), what));
     }
 
     axis_size tokens_;
-    std::vector<axis_size> features_;
+    std::array<axis_size, max_feature_axes> features_{};
+    std::size_t axis_count_ = 0;
 };
 
 }  // namespace etna

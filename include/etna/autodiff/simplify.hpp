@@ -1,0 +1,211 @@
+// The simplifier: constructors of nodes that fold what autodiff would otherwise leave behind.
+#pragma once
+
+#include <type_traits>
+
+#include <boost/hana/pair.hpp>
+
+#include <etna/expr/elementwise.hpp>
+#include <etna/expr/extent.hpp>
+#include <etna/expr/kind.hpp>
+#include <etna/expr/literal.hpp>
+#include <etna/expr/node.hpp>
+#include <etna/expr/primitives.hpp>
+#include <etna/expr/reduction.hpp>
+
+// Reverse mode multiplies every adjoint by a local derivative and sums the contributions, so a
+// derived graph is full of `d * 1`, `0 + d`, `-(-d)` and products of constants. These
+// constructors build the node a rule asks for, simplified:
+//
+//   0 + a -> a   a - 0 -> a   0 - a -> -a   a + -b -> a - b   a - -b -> a + b   a + a -> 2 * a
+//   a * 0 -> 0   a * 1 -> a   a * -1 -> -a  0 / a -> 0        a / 1 -> a        -(-a) -> a
+//   select(c, 0, 0) -> 0      c1 op c2 -> the constant (folded at compile time)
+//
+// and sums that are linear where it pays: a sum over an axis splits over + and -, and factors
+// that lack the axis move out of it:
+//
+//   sum_f(a + b) -> sum_f(a) + sum_f(b)      sum_f(p * a) -> p * sum_f(a)   (p PerToken or Scalar)
+//   sum_f(a / p) -> sum_f(a) / p             sum_f(p) -> p * D
+//
+// This is what gives the derived LayerNorm backward the cost of the textbook formula: the sum of
+// the adjoint of x - mean(x), r * dn + 2 ds * xc, becomes r * sum_f(dn) + 2 ds * sum_f(xc), two
+// sums that no longer wait for r and ds, which are themselves sums; so the backward needs two
+// phases of reductions over a row, not three (tests/autodiff/plan_test.cpp).
+//
+// a * 0 -> 0 and 0 / a -> 0 are not IEEE-exact where a is infinite or NaN: a gradient term that
+// is zero by the rules is zero, as in every autodiff system. Simplified nodes may change kind
+// (a * 0 is Scalar where a * x was Act); autodiff fits each gradient to its leaf's kind at the
+// end (broadcast).
+namespace etna::simplify {
+
+template <class E>
+inline constexpr bool is_constant = is_literal<std::remove_cv_t<E>>;
+
+template <class E, double V>
+inline constexpr bool is_constant_equal_to = [] {
+    if constexpr (is_constant<E>) return std::remove_cv_t<E>::value == V;
+    else return false;
+}();
+
+template <class E>
+inline constexpr bool is_zero = is_constant_equal_to<E, 0.0>;
+
+template <class E>
+inline constexpr bool is_negation = false;
+template <expression A>
+inline constexpr bool is_negation<elementwise<prim::neg, A>> = true;
+
+template <class E, class Op>
+inline constexpr bool is_node_of = false;
+template <class Op, expression... Args>
+inline constexpr bool is_node_of<elementwise<Op, Args...>, Op> = true;
+
+// A node as autodiff builds it. Derived graphs may combine a PerToken with a PerFeature value
+// (the gradient of a masked mean over tokens is select(m, d, 0) with m PerToken and d
+// PerFeature: an Act value), which a user's expression may not; feature axes must still agree.
+template <class Op, expression... Args>
+constexpr auto node(Args...) {
+    using joined = broadcast_t<kind_of<Args>...>;
+    static_assert(((!kind_of<Args>::has_features || kind_of<Args>::feature_axis == joined::feature_axis) && ...),
+                  "etna: autodiff combined values over different feature axes");
+    return elementwise<Op, Args...>{};
+}
+
+template <expression A>
+using negated_t = typename decltype(+A::operands[boost::hana::size_c<0>])::type;
+
+template <expression A>
+constexpr auto neg(A a) {
+    if constexpr (is_constant<A>) {
+        if constexpr (A::value == 0.0) return constant<0.0>;
+        else return constant<-A::value>;
+    } else if constexpr (is_negation<A>) {
+        return negated_t<A>{};
+    } else {
+        return node<prim::neg>(a);
+    }
+}
+
+template <expression A, expression B>
+constexpr auto add(A a, B b) {
+    if constexpr (is_constant<A> && is_constant<B>) return constant<A::value + B::value>;
+    else if constexpr (is_zero<A>) return b;
+    else if constexpr (is_zero<B>) return a;
+    else if constexpr (std::is_same_v<A, B>) return node<prim::mul>(constant<2.0>, a);
+    else if constexpr (is_negation<B>) return node<prim::sub>(a, negated_t<B>{});
+    else if constexpr (is_negation<A>) return node<prim::sub>(b, negated_t<A>{});
+    else return node<prim::add>(a, b);
+}
+
+template <expression A, expression B>
+constexpr auto sub(A a, B b) {
+    if constexpr (is_constant<A> && is_constant<B>) return constant<A::value - B::value>;
+    else if constexpr (is_zero<B>) return a;
+    else if constexpr (is_zero<A>) return neg(b);
+    else if constexpr (is_negation<B>) return add(a, negated_t<B>{});
+    else return node<prim::sub>(a, b);
+}
+
+template <expression A, expression B>
+constexpr auto mul(A a, B b) {
+    if constexpr (is_constant<A> && is_constant<B>) return constant<A::value * B::value>;
+    else if constexpr (is_zero<A> || is_zero<B>) return constant<0.0>;
+    else if constexpr (is_constant_equal_to<A, 1.0>) return b;
+    else if constexpr (is_constant_equal_to<B, 1.0>) return a;
+    else if constexpr (is_constant_equal_to<A, -1.0>) return neg(b);
+    else if constexpr (is_constant_equal_to<B, -1.0>) return neg(a);
+    else return node<prim::mul>(a, b);
+}
+
+template <expression A, expression B>
+constexpr auto div(A a, B b) {
+    if constexpr (is_constant<A> && is_constant<B> && !is_zero<B>) return constant<A::value / B::value>;
+    else if constexpr (is_zero<A>) return constant<0.0>;
+    else if constexpr (is_constant_equal_to<B, 1.0>) return a;
+    else return node<prim::div>(a, b);
+}
+
+template <expression C, expression A, expression B>
+constexpr auto select(C c, A a, B b) {
+    if constexpr (is_zero<A> && is_zero<B>) return constant<0.0>;
+    else return node<prim::select>(c, a, b);
+}
+
+template <expression A, expression B>
+constexpr auto greater(A a, B b) {
+    return node<prim::greater>(a, b);
+}
+
+template <expression A>
+constexpr auto exp(A a) {
+    return node<prim::exp>(a);
+}
+
+template <expression A, expression Like>
+constexpr auto broadcast(A a, Like like) {
+    return node<prim::broadcast>(a, like);
+}
+
+// Linear sums. Over is the summed axis; FeatureAxis names the feature axis a sum over features
+// runs along (it counts D for a value that lacks it).
+template <axis Over, fixed_string FeatureAxis, expression E>
+constexpr auto sum(E e);
+
+namespace detail {
+
+template <expression E, std::size_t I>
+using operand_t = typename decltype(+E::operands[boost::hana::size_c<I>])::type;
+
+// A product split into the factors that vary along the axis (inner) and those that do not
+// (outer, constant along it), each multiplied back together in their order.
+template <axis Over, expression E>
+constexpr auto split_factors(E e) {
+    if constexpr (is_node_of<E, prim::mul>) {
+        constexpr auto left = split_factors<Over>(operand_t<E, 0>{});
+        constexpr auto right = split_factors<Over>(operand_t<E, 1>{});
+        return boost::hana::make_pair(mul(boost::hana::first(left), boost::hana::first(right)),
+                                      mul(boost::hana::second(left), boost::hana::second(right)));
+    } else if constexpr (has_axis<Over, kind_of<E>>) {
+        return boost::hana::make_pair(e, constant<1.0>);
+    } else {
+        return boost::hana::make_pair(constant<1.0>, e);
+    }
+}
+
+// a / p with p constant along the axis.
+template <axis Over, class E>
+inline constexpr bool divides_by_constant_along = false;
+template <axis Over, expression A, expression B>
+inline constexpr bool divides_by_constant_along<Over, elementwise<prim::div, A, B>> = !has_axis<Over, kind_of<B>>;
+
+template <axis Over, fixed_string FeatureAxis>
+constexpr auto extent_along() {
+    if constexpr (Over == axis::tokens) return token_count{};
+    else return feature_count<FeatureAxis>{};
+}
+
+}  // namespace detail
+
+template <axis Over, fixed_string FeatureAxis, expression E>
+constexpr auto sum(E e) {
+    if constexpr (!has_axis<Over, kind_of<E>>) {
+        return mul(e, detail::extent_along<Over, FeatureAxis>());
+    } else if constexpr (is_node_of<E, prim::add>) {
+        return add(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}), sum<Over, FeatureAxis>(detail::operand_t<E, 1>{}));
+    } else if constexpr (is_node_of<E, prim::sub>) {
+        return sub(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}), sum<Over, FeatureAxis>(detail::operand_t<E, 1>{}));
+    } else if constexpr (is_node_of<E, prim::neg>) {
+        return neg(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}));
+    } else if constexpr (detail::divides_by_constant_along<Over, E>) {
+        return div(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}), detail::operand_t<E, 1>{});
+    } else if constexpr (is_node_of<E, prim::mul>) {
+        constexpr auto factors = detail::split_factors<Over>(e);
+        using outer = std::remove_cvref_t<decltype(boost::hana::second(factors))>;
+        if constexpr (is_constant_equal_to<outer, 1.0>) return reduction<Over, E>{};
+        else return mul(sum<Over, FeatureAxis>(boost::hana::first(factors)), outer{});
+    } else {
+        return reduction<Over, E>{};
+    }
+}
+
+}  // namespace etna::simplify
