@@ -2,8 +2,9 @@
 //
 // This lesson derives the gradient of LayerNorm with grad(), prints the formula etna found and
 // the plan of its fused kernel, compares it with the textbook formula and checks it against
-// finite differences. Then it stacks 12 pre-norm and 12 post-norm blocks and follows the
-// gradient from the top of each stack down to its input. It is built as the target
+// finite differences. It builds the training pair of LayerNorm with vjp(): a forward that saves
+// the row statistics and a backward that reads them. Then it stacks 12 pre-norm and 12
+// post-norm blocks and follows the gradient from the top of each stack down to its input. It is built as the target
 // 03-gradients and run by ctest as tutorial.03-gradients; docs/tutorial/03-gradients.md quotes
 // its source and output.
 
@@ -98,10 +99,27 @@ int main() {
     //! [check]
     failures += !check.passed;
 
-    // 5. Twelve blocks of each kind. One block maps the stream h to the next stream; its
+    // 5. The training pair.
+    fmt::print("\n== the training pair\n");
+    //! [pair]
+    auto pair = vjp(y, wrt(x, g, b));
+    fmt::print("{}", explain(pair));
+    const tensor<double> Y = pair.forward(x = X, g = G, b = B);  // y; keeps the row mean and rstd
+    const auto [px, pg, pb] = pair.backward(x = X, g = G, b = B, dy = DY);
+    fmt::print("largest difference from grad's kernel: dx {:.1e}, dgamma {:.1e}, dbeta {:.1e}\n",
+               largest_difference(px.view(), dx.view()), largest_difference(pg.view(), dg.view()),
+               largest_difference(pb.view(), db.view()));
+    static_assert(decltype(pair)::saved_count == 2);
+    static_assert(fuse::plan_of<decltype(pair)::backward_graph>.loops[0] == 2);
+    //! [pair]
+    failures += largest_difference(px.view(), dx.view()) > 1e-12 || largest_difference(pg.view(), dg.view()) > 1e-12 ||
+                largest_difference(pb.view(), db.view()) > 1e-12;
+    failures += largest_difference(Y.view(), compile(y)(x = X, g = G, b = B).view()) != 0;
+
+    // 6. Twelve blocks of each kind. One block maps the stream h to the next stream; its
     // backward maps the gradient with respect to its output to the gradient with respect to h.
-    // The stack runs the same two kernels 12 times (every block shares g and b here: the point
-    // is the path the gradient takes, not the parameters).
+    // Every block shares g and b here: the point is the path the gradient takes, not the
+    // parameters.
     fmt::print("\n== the gradient through 12 blocks\n");
     //! [stack]
     constexpr auto h = input<"h">;
@@ -111,25 +129,22 @@ int main() {
     constexpr auto post = post_norm(h, norm, sublayer);  // LN(h + F(h))
     fmt::print("pre-norm block backward:  {}\n", grad(pre, wrt(h)));
 
-    // The block's backward reads the leaves its formula needs, and a kernel accepts bindings
-    // for exactly its leaves: pre-norm's backward reads b (F' is taken at LN(h), which b
-    // shifts), post-norm's does not (LN is last, and b only shifts its output).
-    const auto gradient_sizes = [&](auto block, const auto&... bindings_of_backward) {
-        auto forward = compile(block);
-        auto backward_of_block = compile(grad(block, wrt(h)));
+    // One training pair per block: its forward keeps that block's statistics for its backward.
+    const auto gradient_sizes = [&](auto block) {
+        std::vector<decltype(vjp(block, wrt(h)))> blocks(12);
         std::vector<tensor<double>> stream;  // the input of each block
         stream.push_back(tensor<double>::copy_of(X.view()));
-        for (int k = 0; k < 12; ++k) stream.push_back(forward(h = stream.back(), g = G, b = B));
+        for (auto& one : blocks) stream.push_back(one.forward(h = stream.back(), g = G, b = B));
         std::vector<double> sizes{rms(DY.view())};  // at the top of the stack
         tensor<double> gradient = tensor<double>::copy_of(DY.view());
         for (int k = 11; k >= 0; --k) {
-            auto [dh] = backward_of_block(h = stream[k], g = G, dy = gradient, bindings_of_backward...);
+            auto [dh] = blocks[k].backward(h = stream[k], g = G, b = B, dy = gradient);
             gradient = std::move(dh);
             sizes.push_back(rms(gradient.view()));
         }
         return sizes;
     };
-    const std::vector<double> through_pre = gradient_sizes(pre, b = B);
+    const std::vector<double> through_pre = gradient_sizes(pre);
     const std::vector<double> through_post = gradient_sizes(post);
     fmt::print("blocks below the top   pre-norm   post-norm\n");
     for (std::size_t k = 0; k < through_pre.size(); ++k)

@@ -26,6 +26,7 @@
 #include <etna/autodiff/grad.hpp>
 #include <etna/autodiff/simplify.hpp>
 #include <etna/autodiff/term.hpp>
+#include <etna/autodiff/vjp.hpp>
 
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/error.hpp>
@@ -36,6 +37,7 @@
 
 #include <etna/fuse/graph_table.hpp>
 #include <etna/fuse/plan.hpp>
+#include <etna/fuse/recompute.hpp>
 
 #include <etna/cpu/compile.hpp>
 #include <etna/cpu/into.hpp>

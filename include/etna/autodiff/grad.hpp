@@ -83,16 +83,8 @@ namespace autodiff {
 // The default seed of output O: input<"dy"> for a graph of one output, dy0, dy1, ... otherwise.
 template <std::size_t O, std::size_t Outputs>
 consteval auto default_seed_name() {
-    static_assert(O < 100, "etna: name the seeds of a graph of more than 100 outputs with seeds(...)");
-    if constexpr (Outputs == 1) {
-        return fixed_string("dy");
-    } else if constexpr (O < 10) {
-        const char text[] = {'d', 'y', static_cast<char>('0' + O), '\0'};
-        return fixed_string<4>(text);
-    } else {
-        const char text[] = {'d', 'y', static_cast<char>('0' + O / 10), static_cast<char>('0' + O % 10), '\0'};
-        return fixed_string<5>(text);
-    }
+    if constexpr (Outputs == 1) return fixed_string("dy");
+    else return numbered<"dy", O>();
 }
 
 template <class Output, std::size_t O, std::size_t Outputs>
@@ -263,6 +255,17 @@ constexpr auto default_seeds() {
     }(std::make_index_sequence<n>{});
 }
 
+// The seeds grad(out, wrt(...)) uses: 1 for a lone Scalar output (a loss), default_seeds otherwise.
+template <class G>
+constexpr auto default_seed_list() {
+    using roots = std::remove_cv_t<decltype(G::roots)>;
+    using first = typename decltype(+roots{}[boost::hana::size_c<0>])::type;
+    if constexpr (decltype(boost::hana::length(roots{}))::value == 1 && std::is_same_v<kind_of<first>, Scalar>)
+        return seed_list<literal<1.0>>{};
+    else
+        return default_seeds<G>();
+}
+
 }  // namespace autodiff
 
 // The gradients of `out` (an expression or outputs(...)) with respect to each leaf of wrt(...),
@@ -282,13 +285,7 @@ constexpr auto grad(Out, wrt_list<Leaves...>, seed_list<Seeds...> given) {
 // gradient of the loss itself.
 template <class Out, expression... Leaves>
 constexpr auto grad(Out out, wrt_list<Leaves...> leaves) {
-    using G = as_graph_t<Out>;
-    using roots = std::remove_cv_t<decltype(G::roots)>;
-    using first = typename decltype(+roots{}[boost::hana::size_c<0>])::type;
-    if constexpr (decltype(boost::hana::length(roots{}))::value == 1 && std::is_same_v<kind_of<first>, Scalar>)
-        return grad(out, leaves, seed_list<literal<1.0>>{});
-    else
-        return grad(out, leaves, autodiff::default_seeds<G>());
+    return grad(out, leaves, autodiff::default_seed_list<as_graph_t<Out>>());
 }
 
 }  // namespace etna

@@ -19,7 +19,8 @@
 //
 //   0 + a -> a   a - 0 -> a   0 - a -> -a   a + -b -> a - b   a - -b -> a + b   a + a -> 2 * a
 //   a * 0 -> 0   a * 1 -> a   a * -1 -> -a  0 / a -> 0        a / 1 -> a        -(-a) -> a
-//   select(c, 0, 0) -> 0      c1 op c2 -> the constant (folded at compile time)
+//   a - a -> 0   (a / b) * b -> a             select(c, 0, 0) -> 0
+//   c1 op c2 -> the constant (folded at compile time)
 //
 // and sums that are linear where it pays: a sum over an axis splits over + and -, and factors
 // that lack the axis move out of it:
@@ -30,10 +31,14 @@
 // This is what gives the derived LayerNorm backward the cost of the textbook formula: the sum of
 // the adjoint of x - mean(x), r * dn + 2 ds * xc, becomes r * sum_f(dn) + 2 ds * sum_f(xc), two
 // sums that no longer wait for r and ds, which are themselves sums; so the backward needs two
-// phases of reductions over a row, not three (tests/autodiff/plan_test.cpp).
+// phases of reductions over a row, not three (tests/autodiff/plan_test.cpp). And sum_f(xc), the
+// sum of x - sum_f(x) / D, becomes sum_f(x) - (sum_f(x) / D) * D = sum_f(x) - sum_f(x) = 0: the
+// variance does not depend on the mean to first order, and the term vanishes instead of being
+// computed as a cancellation.
 //
-// a * 0 -> 0 and 0 / a -> 0 are not IEEE-exact where a is infinite or NaN: a gradient term that
-// is zero by the rules is zero, as in every autodiff system. Simplified nodes may change kind
+// a * 0 -> 0, 0 / a -> 0, a - a -> 0 and (a / b) * b -> a are not IEEE-exact where a or b is
+// infinite, NaN or (for the last) zero: a gradient term that is zero by the rules is zero, as in
+// every autodiff system. Simplified nodes may change kind
 // (a * 0 is Scalar where a * x was Act); autodiff fits each gradient to its leaf's kind at the
 // end (broadcast).
 namespace etna::simplify {
@@ -72,7 +77,13 @@ constexpr auto node(Args...) {
 }
 
 template <expression A>
-using negated_t = typename decltype(+A::operands[boost::hana::size_c<0>])::type;
+using first_operand_t = typename decltype(+A::operands[boost::hana::size_c<0>])::type;
+
+// a / b, with b given.
+template <class E, class B>
+inline constexpr bool is_quotient_by = false;
+template <expression A, expression B>
+inline constexpr bool is_quotient_by<elementwise<prim::div, A, B>, B> = true;
 
 template <expression A>
 constexpr auto neg(A a) {
@@ -80,7 +91,7 @@ constexpr auto neg(A a) {
         if constexpr (A::value == 0.0) return constant<0.0>;
         else return constant<-A::value>;
     } else if constexpr (is_negation<A>) {
-        return negated_t<A>{};
+        return first_operand_t<A>{};
     } else {
         return node<prim::neg>(a);
     }
@@ -92,8 +103,8 @@ constexpr auto add(A a, B b) {
     else if constexpr (is_zero<A>) return b;
     else if constexpr (is_zero<B>) return a;
     else if constexpr (std::is_same_v<A, B>) return node<prim::mul>(constant<2.0>, a);
-    else if constexpr (is_negation<B>) return node<prim::sub>(a, negated_t<B>{});
-    else if constexpr (is_negation<A>) return node<prim::sub>(b, negated_t<A>{});
+    else if constexpr (is_negation<B>) return node<prim::sub>(a, first_operand_t<B>{});
+    else if constexpr (is_negation<A>) return node<prim::sub>(b, first_operand_t<A>{});
     else return node<prim::add>(a, b);
 }
 
@@ -102,7 +113,8 @@ constexpr auto sub(A a, B b) {
     if constexpr (is_constant<A> && is_constant<B>) return constant<A::value - B::value>;
     else if constexpr (is_zero<B>) return a;
     else if constexpr (is_zero<A>) return neg(b);
-    else if constexpr (is_negation<B>) return add(a, negated_t<B>{});
+    else if constexpr (std::is_same_v<A, B>) return constant<0.0>;
+    else if constexpr (is_negation<B>) return add(a, first_operand_t<B>{});
     else return node<prim::sub>(a, b);
 }
 
@@ -114,6 +126,8 @@ constexpr auto mul(A a, B b) {
     else if constexpr (is_constant_equal_to<B, 1.0>) return a;
     else if constexpr (is_constant_equal_to<A, -1.0>) return neg(b);
     else if constexpr (is_constant_equal_to<B, -1.0>) return neg(a);
+    else if constexpr (is_quotient_by<A, B>) return first_operand_t<A>{};
+    else if constexpr (is_quotient_by<B, A>) return first_operand_t<B>{};
     else return node<prim::mul>(a, b);
 }
 

@@ -86,7 +86,8 @@ struct bound_element {
 };
 template <class First, class... Rest>
 struct bound_element<First, Rest...> {
-    using type = std::conditional_t<std::is_same_v<kind_of<typename First::leaf_type>, Scalar>,
+    using type = std::conditional_t<std::is_same_v<kind_of<typename First::leaf_type>, Scalar> ||
+                                        is_statistic_leaf<typename First::leaf_type>,
                                     typename bound_element<Rest...>::type, typename First::value_type>;
 };
 
@@ -95,8 +96,9 @@ struct bound_element<First, Rest...> {
 // A compiled graph. Its plan (fuse/plan.hpp) is a compile-time constant; calling it runs that
 // plan on the bound data. kernel(bindings...) returns new tensors; kernel(into(buffers...),
 // bindings...) writes into the caller's buffers and, once its workspace has the shapes of the
-// call, allocates nothing. A kernel object is not safe to call from two threads at once (it owns
-// its workspace); use one per thread.
+// call, allocates nothing. Outputs that are statistics (not Act) may be written into double
+// buffers by a float kernel, unrounded; statistic leaves are read from double data. A kernel
+// object is not safe to call from two threads at once (it owns its workspace); use one per thread.
 template <class G>
 class kernel {
     using nodes = topological_nodes_t<G>;
@@ -135,29 +137,75 @@ public:
         else return std::move(std::get<0>(results));
     }
 
-    // Computes the outputs into the given buffers, output i into the i-th.
+    // Computes the outputs into the given buffers, output i into the i-th. The buffers hold the
+    // kernel's element type, except that a statistic output may be written into a double buffer.
     template <class... Views, class... Bindings>
     void operator()(into_t<Views...> buffers, const Bindings&... bindings) {
         static_assert(sizeof...(Views) == output_count, "etna: into(...) needs exactly one buffer per output of the kernel");
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename std::tuple_element_t<0, std::tuple<Views...>>::value_type;
-        static_assert((std::is_same_v<typename Views::value_type, T> && ...),
-                      "etna: a kernel's output buffers must all hold one element type");
-        run<T>(std::apply([](auto... v) { return std::array<view<T>, output_count>{v...}; }, buffers.views), bindings...);
+        using T = typename cpu::bound_element<Bindings...>::type;
+        output_views<T> outputs;
+        [&]<std::size_t... O>(std::index_sequence<O...>) {
+            (outputs.take(std::integral_constant<std::size_t, O>{}, std::get<O>(buffers.views)), ...);
+        }(std::make_index_sequence<output_count>{});
+        run<T>(outputs, bindings...);
     }
 
-private:
-    template <std::size_t I>
-    using output_kind = kind_of<typename std::remove_cvref_t<decltype(roots{}[boost::hana::size_c<I>])>::type>;
-
+    // The sizes of a call's axes, read off its bindings (checked against each other).
+    template <class... Bindings>
+    static sizes sizes_of(const Bindings&... bindings) {
+        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
+        return resolve_sizes<typename cpu::bound_element<Bindings...>::type>(bindings...);
+    }
     template <std::size_t I>
     static std::size_t output_rows(const sizes& extents) { return extents.rows<output_kind<I>>(); }
     template <std::size_t I>
     static std::size_t output_cols(const sizes& extents) { return extents.cols<output_kind<I>>(); }
 
+private:
+    using stat = cpu::statistic;
+
+    // The buffers of a call: each output's in the element type, or in double for a statistic.
+    template <element T>
+    struct output_views {
+        std::array<view<T>, output_count> element_buffers{};
+        std::array<view<stat>, output_count> double_buffers{};
+        std::array<bool, output_count> in_double{};
+
+        template <std::size_t O, class V>
+        void take(std::integral_constant<std::size_t, O>, view<V> buffer) {
+            if constexpr (std::is_same_v<V, T>) {
+                element_buffers[O] = buffer;
+            } else {
+                static_assert(std::is_same_v<V, stat> && !plan.is_act(plan.outputs[O]),
+                              "etna: a kernel reads and writes one element type: its output buffers hold that of the "
+                              "bound data, except that an output that is not Act (a statistic) may be written into a "
+                              "double buffer");
+                double_buffers[O] = buffer;
+                in_double[O] = true;
+            }
+        }
+        // Calls f with output o's buffer, whichever type it holds.
+        template <class F>
+        void with(std::size_t o, F&& f) const {
+            if (in_double[o]) f(double_buffers[o]);
+            else f(element_buffers[o]);
+        }
+        [[nodiscard]] std::size_t cols(std::size_t o) const { return in_double[o] ? double_buffers[o].cols() : element_buffers[o].cols(); }
+        template <class V>
+        void write(std::size_t o, std::size_t r, std::size_t col, V value) const {
+            if (in_double[o]) double_buffers[o](r, col) = static_cast<stat>(value);
+            else element_buffers[o](r, col) = static_cast<T>(value);
+        }
+    };
+
+    template <std::size_t I>
+    using output_kind = kind_of<typename std::remove_cvref_t<decltype(roots{}[boost::hana::size_c<I>])>::type>;
+
     template <element T, class... Bindings>
     static sizes resolve_sizes(const Bindings&... bindings) {
         static_assert(((std::is_same_v<kind_of<typename Bindings::leaf_type>, Scalar> ||
+                        is_statistic_leaf<typename Bindings::leaf_type> ||
                         std::is_same_v<typename Bindings::value_type, T>) && ...),
                       "etna: a kernel reads and writes one element type: every bound tensor, view or vector must hold "
                       "the element type of the outputs (float or double); convert with tensor<T>::copy_of");
@@ -171,22 +219,31 @@ private:
         return extents;
     }
 
-    using stat = cpu::statistic;
-
     // Everything one call needs, shared by the nests.
     template <element T>
     struct call {
-        std::array<view<const T>, N> leaves{};  // bound arrays, by node
-        std::array<stat, N> uniform{};          // Scalar values, by node
-        std::array<view<T>, output_count> outputs{};
+        std::array<view<const T>, N> leaves{};         // bound arrays, by node
+        std::array<view<const stat>, N> statistics{};  // bound arrays of statistic leaves, by node
+        std::array<stat, N> uniform{};                 // Scalar values, by node
+        output_views<T> outputs{};
         std::array<std::size_t, N> width{};     // the features of each node (1 without features)
         std::size_t tokens = 0;
         cpu::workspace<N>* work = nullptr;
         int threads_used = 1;
     };
 
-    // A statistic: a value computed from a sum that is not an Act value, held in double.
-    static constexpr bool is_statistic(int i) { return !plan.is_source(i) && !plan.is_act(i); }
+    // A statistic: a value computed from a sum that is not an Act value, or a statistic leaf; held
+    // in double.
+    static constexpr bool is_statistic(int i) {
+        return plan.info[i].statistic_leaf || (!plan.is_source(i) && !plan.is_act(i));
+    }
+
+    // Element (r, col) of leaf I's bound array.
+    template <int I, element T>
+    static stat leaf_value(const call<T>& c, std::size_t r, std::size_t col) {
+        if constexpr (plan.info[I].statistic_leaf) return c.statistics[I](r, col);
+        else return c.leaves[I](r, col);
+    }
 
     // An elementwise node is computed in double when one of its operands is a statistic (and
     // rounded once to the element type if it is an Act value), in the element type otherwise.
@@ -229,7 +286,7 @@ private:
     }
 
     template <element T, class... Bindings>
-    void run(const std::array<view<T>, output_count>& outputs, const Bindings&... bindings) {
+    void run(const output_views<T>& outputs, const Bindings&... bindings) {
         const sizes extents = resolve_sizes<T>(bindings...);
         call<T> c;
         c.outputs = outputs;
@@ -242,6 +299,7 @@ private:
             if constexpr (is_leaf<E>) {
                 const auto values = binding_for<E>(bindings...).values();
                 if constexpr (std::is_same_v<K, Scalar>) c.uniform[I] = static_cast<stat>(values(0, 0));
+                else if constexpr (is_statistic_leaf<E>) c.statistics[I] = values;
                 else c.leaves[I] = values;
             } else if constexpr (is_literal<E>) {
                 c.uniform[I] = E::value;
@@ -266,29 +324,44 @@ private:
         std::array<std::string_view, N> names{};
         visit<plan.where([](int i) { return plan.is_leaf(i); })>([&]<int I>() { names[I] = node_at<I>::name.view(); });
         cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
-            const view<T>& out = c.outputs[O];
-            const auto mismatch = [&](std::string_view what, std::size_t expected, std::size_t actual) {
-                return shape_error(fmt::format("output {}", O), expected, actual,
-                                   fmt::format("etna: shape mismatch at output {} ({}): {} {}, expected {}", O,
-                                               kind_name<output_kind<O>>(), actual, what, expected));
-            };
-            if (out.rows() != output_rows<O>(extents)) throw mismatch("rows", output_rows<O>(extents), out.rows());
-            if (out.cols() != output_cols<O>(extents)) throw mismatch("columns", output_cols<O>(extents), out.cols());
-            for (std::size_t i = 0; i < N; ++i) {
-                if (!plan.is_leaf(static_cast<int>(i)) || !overlap(out, c.leaves[i])) continue;
-                if (!same_window(out, c.leaves[i]))
-                    throw error(fmt::format("etna: output {} partly overlaps leaf '{}'; an output may overwrite an input "
-                                            "only as exactly the same view",
-                                            O, names[i]));
-                if (!plan.in_place[O][i])
-                    throw error(fmt::format("etna: output {} overwrites leaf '{}', which this kernel reads after writing "
-                                            "output {}; give the output a buffer of its own",
-                                            O, names[i], O));
-            }
-            for (std::size_t other = 0; other < O; ++other)
-                if (overlap(out, c.outputs[other]))
-                    throw error(fmt::format("etna: outputs {} and {} overlap", other, O));
+            c.outputs.with(O, [&](const auto& out) { check_output<O>(c, extents, names, out); });
         });
+    }
+
+    template <std::size_t O, element T, class V>
+    void check_output(const call<T>& c, const sizes& extents, const std::array<std::string_view, N>& names,
+                      const view<V>& out) const {
+        const auto mismatch = [&](std::string_view what, std::size_t expected, std::size_t actual) {
+            return shape_error(fmt::format("output {}", O), expected, actual,
+                               fmt::format("etna: shape mismatch at output {} ({}): {} {}, expected {}", O,
+                                           kind_name<output_kind<O>>(), actual, what, expected));
+        };
+        if (out.rows() != output_rows<O>(extents)) throw mismatch("rows", output_rows<O>(extents), out.rows());
+        if (out.cols() != output_cols<O>(extents)) throw mismatch("columns", output_cols<O>(extents), out.cols());
+        for (std::size_t i = 0; i < N; ++i) {
+            if (!plan.is_leaf(static_cast<int>(i))) continue;
+            bool overlaps = false;
+            bool same = false;
+            const auto compare = [&](const auto& leaf) {
+                overlaps = overlap(out, leaf);
+                same = same_window(out, leaf);
+            };
+            if (plan.info[i].statistic_leaf) compare(c.statistics[i]);
+            else compare(c.leaves[i]);
+            if (!overlaps) continue;
+            if (!same)
+                throw error(fmt::format("etna: output {} partly overlaps leaf '{}'; an output may overwrite an input "
+                                        "only as exactly the same view",
+                                        O, names[i]));
+            if (!plan.in_place[O][i])
+                throw error(fmt::format("etna: output {} overwrites leaf '{}', which this kernel reads after writing "
+                                        "output {}; give the output a buffer of its own",
+                                        O, names[i], O));
+        }
+        for (std::size_t other = 0; other < O; ++other)
+            c.outputs.with(other, [&](const auto& earlier) {
+                if (overlap(out, earlier)) throw error(fmt::format("etna: outputs {} and {} overlap", other, O));
+            });
     }
 
     template <class A, class B>
@@ -311,7 +384,7 @@ private:
     template <int A, element T>
     static stat whole_value(const call<T>& c, std::size_t j) {
         if constexpr (!plan.info[A].features) return c.uniform[A];
-        else if constexpr (plan.is_leaf(A)) return c.leaves[A](0, j);
+        else if constexpr (plan.is_leaf(A)) return leaf_value<A>(c, 0, j);
         else return c.work->buffers[A](0, j);
     }
 
@@ -432,7 +505,7 @@ private:
         visit<plan.where([](int i) { return plan.token_at[K][i] == int(P); })>([&]<int I>() {
             using E = node_at<I>;
             {
-                if constexpr (plan.is_leaf(I)) values[I] = c.leaves[I](t, 0);
+                if constexpr (plan.is_leaf(I)) values[I] = leaf_value<I>(c, t, 0);
                 else if constexpr (plan.nest[I] < int(K)) values[I] = c.work->saved[I](t, 0);
                 else if constexpr (plan.info[I].what == fuse::category::sum_features) values[I] = cpu::sum_lanes(sums[I]);
                 else
@@ -463,7 +536,10 @@ private:
         visit<plan.where([](int i) { return (plan.element[K][i] & fuse::passes::bit(P)) != 0; })>([&]<int I>() {
             using E = node_at<I>;
             {
-                if constexpr (plan.is_leaf(I)) {
+                if constexpr (plan.info[I].statistic_leaf) {
+                    const stat* in = c.statistics[I].row(0) + j;
+                    for (std::size_t l = 0; l < n; ++l) stats[I][l] = in[l];
+                } else if constexpr (plan.is_leaf(I)) {
                     const T* in = c.leaves[I].row(plan.info[I].tokens ? t : 0) + j;
                     for (std::size_t l = 0; l < n; ++l) tiles[I][l] = in[l];
                 } else if constexpr (!plan.info[I].tokens) {
@@ -496,7 +572,7 @@ private:
             cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
                 constexpr int out = plan.outputs[O];
                 if constexpr (plan.output_nest[O] == int(K) && plan.is_act(out)) {
-                    T* row = c.outputs[O].row(t) + j;
+                    T* row = c.outputs.element_buffers[O].row(t) + j;
                     for (std::size_t l = 0; l < n; ++l) row[l] = tiles[out][l];  // a copy: GCC emits memcpy
                 }
             });
@@ -511,7 +587,7 @@ private:
     static void finish_token(call<T>& c, std::size_t t, int thread, const stat* values) {
         cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             constexpr int out = plan.outputs[O];
-            if constexpr (plan.output_nest[O] == int(K) && plan.is_per_token(out)) c.outputs[O](t, 0) = static_cast<T>(values[out]);
+            if constexpr (plan.output_nest[O] == int(K) && plan.is_per_token(out)) c.outputs.write(O, t, 0, values[out]);
         });
         visit<plan.where([](int i) { return saved_in<K>(i) || summed_per_token_in<K>(i); })>([&]<int I>() {
             if constexpr (saved_in<K>(I)) c.work->saved[I](t, 0) = values[I];
@@ -526,7 +602,7 @@ private:
         cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             constexpr int out = plan.outputs[O];
             if constexpr (!plan.info[out].tokens)
-                for (std::size_t j = 0; j < c.outputs[O].cols(); ++j) c.outputs[O](0, j) = static_cast<T>(whole_value<out>(c, j));
+                for (std::size_t j = 0; j < c.outputs.cols(O); ++j) c.outputs.write(O, 0, j, whole_value<out>(c, j));
         });
     }
 

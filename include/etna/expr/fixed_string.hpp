@@ -22,4 +22,17 @@ struct fixed_string {
     }
 };
 
+// Prefix followed by the decimal digits of Number: numbered<"dy", 3>() is "dy3" (names of
+// generated leaves: seeds, saved statistics).
+template <fixed_string Prefix, std::size_t Number>
+consteval auto numbered() {
+    static_assert(Number < 1000, "etna: generated leaf names are numbered up to 999");
+    constexpr std::size_t digits = Number < 10 ? 1 : Number < 100 ? 2 : 3;
+    char text[Prefix.size() + digits + 1]{};
+    std::copy_n(Prefix.chars, Prefix.size(), text);
+    for (std::size_t d = 0, rest = Number; d < digits; ++d, rest /= 10)
+        text[Prefix.size() + digits - 1 - d] = static_cast<char>('0' + rest % 10);
+    return fixed_string<Prefix.size() + digits + 1>(text);
+}
+
 }  // namespace etna

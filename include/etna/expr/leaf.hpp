@@ -1,4 +1,5 @@
-// Leaves: named inputs of a graph (input<"x">, param<"gamma">, mask<"pad">, scalar<"lr">).
+// Leaves: named inputs of a graph (input<"x">, param<"gamma">, mask<"pad">, scalar<"lr">,
+// statistic<"mean", PerToken>).
 #pragma once
 
 #include <utility>
@@ -9,12 +10,18 @@
 
 namespace etna {
 
-// What a leaf stands for. The role does not change how a leaf is evaluated; it documents intent
-// and lets later stages pick leaves by role (parameters to train, masks that carry no gradient).
-enum class leaf_role : unsigned char { input, param, mask };
+// What a leaf stands for. The role documents intent and lets later stages pick leaves by role
+// (parameters to train, masks that carry no gradient). A statistic is bound to double data in
+// kernels of either element type: it is a value like a row mean or rstd that an earlier kernel
+// computed (kernels hold such values in double, cpu/workspace.hpp) and wrote for a later one,
+// as a training forward does for its backward (autodiff/vjp.hpp).
+enum class leaf_role : unsigned char { input, param, mask, statistic };
 
 template <leaf_role Role, fixed_string Name, a_kind Kind>
 struct leaf : node_base {
+    static_assert(Role != leaf_role::statistic || !(Kind::has_tokens && Kind::has_features),
+                  "etna: a statistic leaf is PerToken, PerFeature or Scalar, never Act (Act values are recomputed, "
+                  "not saved)");
     using kind = Kind;
     static constexpr leaf_role role = Role;
     static constexpr auto name = Name;
@@ -41,9 +48,18 @@ inline constexpr leaf<leaf_role::mask, Name, PerToken> mask{};
 template <fixed_string Name>
 inline constexpr leaf<leaf_role::input, Name, Scalar> scalar{};
 
+// A PerToken, PerFeature or Scalar value held in double, e.g. statistic<"mean", PerToken>.
+template <fixed_string Name, a_kind Kind>
+inline constexpr leaf<leaf_role::statistic, Name, Kind> statistic{};
+
 template <class E>
 inline constexpr bool is_leaf = false;
 template <leaf_role Role, fixed_string Name, a_kind Kind>
 inline constexpr bool is_leaf<leaf<Role, Name, Kind>> = true;
+
+template <class E>
+inline constexpr bool is_statistic_leaf = false;
+template <fixed_string Name, a_kind Kind>
+inline constexpr bool is_statistic_leaf<leaf<leaf_role::statistic, Name, Kind>> = true;
 
 }  // namespace etna

@@ -26,6 +26,7 @@ struct node_info {
     bool features;  // varies along a feature axis
     int operand_count;
     std::array<int, 3> operands;  // positions in the table, each before this node
+    bool statistic_leaf = false;  // a leaf bound to double data (leaf_role::statistic)
 };
 
 namespace detail {
@@ -41,7 +42,8 @@ consteval category category_of() {
 
 template <class Nodes, class E, class... Operands>
 consteval node_info describe(boost::hana::tuple<Operands...>) {
-    node_info info{category_of<E>(), kind_of<E>::has_tokens, kind_of<E>::has_features, sizeof...(Operands), {-1, -1, -1}};
+    node_info info{category_of<E>(), kind_of<E>::has_tokens, kind_of<E>::has_features, sizeof...(Operands), {-1, -1, -1},
+                   is_statistic_leaf<E>};
     int k = 0;
     ((info.operands[k++] = static_cast<int>(index_in<typename Operands::type>(Nodes{}))), ...);
     return info;

@@ -1,4 +1,5 @@
-// explain(kernel): the plan of a kernel as pseudo-C: nests, loops, what each reads and writes.
+// explain(kernel): the plan of a kernel as pseudo-C: nests, loops, what each reads and writes;
+// explain(pair): a training pair's saved statistics and its two kernels.
 #pragma once
 
 #include <array>
@@ -9,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <etna/autodiff/vjp.hpp>
 #include <etna/cpu/kernel.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
@@ -17,6 +19,7 @@
 #include <etna/expr/literal.hpp>
 #include <etna/expr/primitives.hpp>
 #include <etna/fuse/plan.hpp>
+#include <etna/io/formula.hpp>
 
 namespace etna {
 
@@ -30,6 +33,16 @@ struct node_text {
     int precedence = 5;
     std::string axis = "D";   // the features it runs over
 };
+
+// Every line after the first indented by `by` spaces.
+inline std::string indented(std::string_view text, std::size_t by) {
+    std::string out;
+    for (const char c : text) {
+        out += c;
+        if (c == '\n') out.append(by, ' ');
+    }
+    return out;
+}
 
 // Joins with a separator (fmt::join's formatter trips GCC 12's -Wstringop-overflow at -O3).
 inline std::string joined(const std::vector<std::string>& parts, std::string_view separator) {
@@ -235,21 +248,26 @@ private:
 
     // Memory traffic of one token: each Act row read once per nest (its later loops find it in
     // cache: a row of D = 4096 floats is 16 KiB), each output and saved value written once, each
-    // PerToken value read once. PerFeature values are read once per call, not per token.
+    // PerToken value read once. PerFeature values are read once per call, not per token. Values
+    // saved between nests and statistic leaves are doubles whatever the element type.
     [[nodiscard]] std::string traffic() const {
-        int rows = 0;  // Act rows of D elements
-        int values = 0;  // PerToken elements
+        int rows = 0;     // Act rows of D elements
+        int values = 0;   // PerToken elements
+        int doubles = 0;  // PerToken doubles
         std::vector<std::string> parts;
         for (int k = 0; k < plan.nests; ++k) {
             if (!plan.token_loop[k]) continue;
             for (std::size_t u = 0; u < N; ++u) {
                 const int i = static_cast<int>(u);
                 if (!plan.is_leaf(i) || !plan.info[i].tokens) {
-                    if (plan.token_at[k][i] >= 0 && plan.nest[i] < k) ++values, parts.push_back(fmt::format("reads saved_{}", texts_[i].name));
+                    if (plan.token_at[k][i] >= 0 && plan.nest[i] < k) ++doubles, parts.push_back(fmt::format("reads saved_{}", texts_[i].name));
                     continue;
                 }
                 if (plan.info[i].features && plan.element[k][i] != 0) ++rows, parts.push_back(fmt::format("reads {} (nest {})", texts_[i].name, k));
-                if (!plan.info[i].features && plan.token_at[k][i] >= 0) ++values, parts.push_back(fmt::format("reads {}", texts_[i].name));
+                if (!plan.info[i].features && plan.token_at[k][i] >= 0) {
+                    ++(plan.info[i].statistic_leaf ? doubles : values);
+                    parts.push_back(fmt::format("reads {}", texts_[i].name));
+                }
             }
             for (std::size_t o = 0; o < O; ++o) {
                 if (plan.output_nest[o] != k || !plan.info[plan.outputs[o]].tokens) continue;
@@ -258,11 +276,11 @@ private:
                 parts.push_back(fmt::format("writes out{}", o));
             }
             for (std::size_t u = 0; u < N; ++u)
-                if (plan.saved[u] && plan.nest[u] == k) ++values, parts.push_back(fmt::format("writes saved_{}", texts_[u].name));
+                if (plan.saved[u] && plan.nest[u] == k) ++doubles, parts.push_back(fmt::format("writes saved_{}", texts_[u].name));
         }
         const auto amount = [&](int bytes) {
             std::string total = rows > 0 ? fmt::format("{}D", rows * bytes) : "";
-            if (values > 0) total += fmt::format("{}{}", rows > 0 ? " + " : "", values * bytes);
+            if (values > 0 || doubles > 0) total += fmt::format("{}{}", rows > 0 ? " + " : "", values * bytes + doubles * 8);
             return total.empty() ? std::string("0") : total;
         };
         return fmt::format("memory per token: {} bytes in float, {} in double ({})", amount(4), amount(8),
@@ -304,6 +322,29 @@ private:
 template <class G>
 std::string explain(const kernel<G>&) {
     return plan_printer<G>::print();
+}
+
+// A training pair: what its forward saves (the planner's choice, fuse/recompute.hpp), then the
+// plans of its forward and its backward.
+template <class User, class Forward, class Backward, class Saving, class Seeds>
+std::string explain(const training_pair<User, Forward, Backward, Saving, Seeds>& pair) {
+    using P = training_pair<User, Forward, Backward, Saving, Seeds>;
+    std::string out = fmt::format("training pair: the forward saves {} statistic{} (in double) for the backward, which "
+                                  "recomputes every Act value it reads\n",
+                                  P::saved_count, P::saved_count == 1 ? "" : "s");
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        ((out += fmt::format("  {} ({}) = {}\n", P::template saved_leaf<K>::name.view(),
+                             kind_name<kind_of<typename P::template saved_node<K>>>(),
+                             detail::indented(fmt::format("{}", typename P::template saved_node<K>{}), 4))),
+         ...);
+    }(std::make_index_sequence<P::saved_count>{});
+    std::vector<std::string> written;
+    for (std::size_t k = 0; k < P::saved_count; ++k) written.push_back(fmt::format("out{} = saved{}", P::output_count + k, k));
+    out += written.empty() ? "forward " : fmt::format("forward ({}, in double) ", detail::joined(written, ", "));
+    out += explain(pair.forward_kernel());
+    out += "backward ";
+    out += explain(pair.backward_kernel());
+    return out;
 }
 
 }  // namespace etna

@@ -67,6 +67,12 @@ template <leaf_role Role, fixed_string Name, a_kind Kind, class Value>
 auto make_binding(leaf<Role, Name, Kind>, Value&& value) {
     using Leaf = leaf<Role, Name, Kind>;
     using V = std::remove_cvref_t<Value>;
+    if constexpr (Role == leaf_role::statistic) {
+        if constexpr (requires { typename V::value_type; })
+            static_assert(std::is_same_v<std::remove_const_t<typename V::value_type>, double>,
+                          "etna: a statistic leaf is bound to double data: kernels hold statistics in double whatever "
+                          "their element type");
+    }
     if constexpr (owning_tensor<V>) {
         static_assert(std::is_lvalue_reference_v<Value>,
                       "etna: binding a temporary tensor would leave the binding dangling; bind a named tensor or a view");
@@ -81,7 +87,8 @@ auto make_binding(leaf<Role, Name, Kind>, Value&& value) {
         return binding<Leaf, typename V::value_type>(as_kind_view<Kind>(std::span<const typename V::value_type>(value)));
     } else if constexpr (std::is_arithmetic_v<V>) {
         static_assert(std::is_same_v<Kind, Scalar>, "etna: only a Scalar leaf (scalar<\"name\">) can be bound to a number");
-        return binding<Leaf, std::conditional_t<std::is_same_v<V, float>, float, double>>(value);
+        using number = std::conditional_t<std::is_same_v<V, float> && Role != leaf_role::statistic, float, double>;
+        return binding<Leaf, number>(value);
     } else {
         static_assert(always_false<V>,
                       "etna: a leaf binds to a tensor, a view, a std::vector (PerFeature and PerToken leaves) or a number "

@@ -1,0 +1,31 @@
+// Save or recompute: which forward values a training forward writes for its backward.
+#pragma once
+
+#include <boost/hana/tuple.hpp>
+
+#include <etna/expr/graph.hpp>
+#include <etna/expr/kind.hpp>
+#include <etna/expr/reduction.hpp>
+
+namespace etna::fuse {
+
+// Whether computing E takes a reduction: a pass over data, and a loop phase of its own.
+template <class E>
+constexpr bool needs_reduction() {
+    if constexpr (is_reduction<E>) return true;
+    else
+        return []<class... Operands>(boost::hana::tuple<Operands...>) {
+            return (needs_reduction<typename Operands::type>() || ...);
+        }(typename operands_of<E>::type{});
+}
+
+// A forward value the backward reads is saved by the training forward when it is not Act and
+// takes a reduction (a row mean, an rstd, a batch mean): at most T + D numbers to write and
+// read back, where recomputing them would cost the backward a pass over the data and a loop
+// phase (or, over tokens, a barrier). Act values are recomputed: saving one writes and reads
+// T x D numbers, more than recomputing it from the data the backward reads anyway costs. Values
+// without a reduction are recomputed too: they are arithmetic on leaves.
+template <class E>
+inline constexpr bool worth_saving = !(kind_of<E>::has_tokens && kind_of<E>::has_features) && needs_reduction<E>();
+
+}  // namespace etna::fuse
