@@ -69,8 +69,9 @@ void check_pair(Out out, Wrt leaves, double tolerance, const tensor<T>& seed, co
     const tensor<double> wide_seed = tensor<double>::copy_of(seed.view());
     const auto widened = std::tuple{tensor<double>::copy_of(bindings.values())...};
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        autodiff::checking::run_on_own_leaves<std::remove_cv_t<decltype(derived)>>(
-            reference, binding<typename Bindings::leaf_type, double>(std::get<I>(widened).view())..., dy = wide_seed);
+        with_bindings_of<std::remove_cv_t<decltype(derived)>>([&](const auto&... own) { reference.run(own...); },
+                                                              binding<typename Bindings::leaf_type, double>(std::get<I>(widened).view())...,
+                                                              dy = wide_seed);
     }(std::index_sequence_for<Bindings...>{});
     [&]<std::size_t... O>(std::index_sequence<O...>) {
         const auto check_output = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {

@@ -6,14 +6,13 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
-#include <boost/hana/filter.hpp>
-#include <boost/hana/unpack.hpp>
+#include <boost/hana/length.hpp>
+#include <boost/hana/tuple.hpp>
 #include <fmt/format.h>
 
 #include <etna/autodiff/grad.hpp>
@@ -75,25 +74,6 @@ inline double dot_of_magnitudes(view<const double> a, view<const double> b) {
     return sum;
 }
 
-// Runs `it` (an interpreter of Graph) on those of the bindings whose leaf Graph reads.
-template <class Graph, class Interpreter, class... Bindings>
-void run_on_own_leaves(Interpreter& it, const Bindings&... bindings) {
-    using nodes = topological_nodes_t<Graph>;
-    const auto kept = boost::hana::filter(boost::hana::make_tuple(std::cref(bindings)...), [](auto ref) {
-        using Leaf = typename decltype(ref)::type::leaf_type;
-        return boost::hana::bool_c<(index_in<Leaf>(nodes{}) < node_count<Graph>)>;
-    });
-    boost::hana::unpack(kept, [&](auto... ref) { it.run(ref.get()...); });
-}
-
-template <class Leaf, class... Leaves>
-inline constexpr std::size_t position_of = [] {
-    constexpr bool same[] = {std::is_same_v<Leaf, Leaves>..., false};
-    std::size_t i = 0;
-    while (i < sizeof...(Leaves) && !same[i]) ++i;
-    return i;
-}();
-
 }  // namespace autodiff::checking
 
 // Checks grad(out, wrt(leaves...)) at the bound values: for random directions v (one tensor per
@@ -127,7 +107,7 @@ gradient_check_result check_gradient(const gradient_check_options& options, Out 
             square_sum += dot(theta[b].view(), theta[b].view());
             element_count += theta[b].size();
         };
-        (add(I, position_of<typename Bindings::leaf_type, Leaves...> < leaf_count), ...);
+        (add(I, index_in<typename Bindings::leaf_type>(boost::hana::tuple_t<Leaves...>) < leaf_count), ...);
     }(std::index_sequence_for<Bindings...>{});
     const double h = options.step * std::max(1.0, element_count ? std::sqrt(square_sum / element_count) : 0.0);
 
@@ -157,12 +137,16 @@ gradient_check_result check_gradient(const gradient_check_options& options, Out 
     interpreter<double, D> derived;
     const auto all_bindings = bind(theta);
     if constexpr (loss) {
-        std::apply([&](const auto&... b) { run_on_own_leaves<D>(derived, b...); }, all_bindings);
+        std::apply([&](const auto&... b) { with_bindings_of<D>([&](const auto&... own) { derived.run(own...); }, b...); },
+                   all_bindings);
     } else {
         [&]<class... Seeds>(seed_list<Seeds...>) {
             [&]<std::size_t... O>(std::index_sequence<O...>) {
-                std::apply([&](const auto&... b) { run_on_own_leaves<D>(derived, b..., binding<Seeds, double>(w[O].view())...); },
-                           all_bindings);
+                const auto run = [&](const auto&... b) {
+                    with_bindings_of<D>([&](const auto&... own) { derived.run(own...); }, b...,
+                                        binding<Seeds, double>(w[O].view())...);
+                };
+                std::apply(run, all_bindings);
             }(std::index_sequence_for<Seeds...>{});
         }(autodiff::default_seeds<G>());
     }
@@ -175,7 +159,7 @@ gradient_check_result check_gradient(const gradient_check_options& options, Out 
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             const auto perturb = [&]<std::size_t B>(std::integral_constant<std::size_t, B>) {
                 using Leaf = typename std::tuple_element_t<B, std::tuple<Bindings...>>::leaf_type;
-                constexpr std::size_t l = position_of<Leaf, Leaves...>;
+                constexpr std::size_t l = index_in<Leaf>(boost::hana::tuple_t<Leaves...>);
                 plus[B] = tensor<double>::copy_of(theta[B].view());
                 minus[B] = tensor<double>::copy_of(theta[B].view());
                 if constexpr (l < leaf_count) {

@@ -274,13 +274,9 @@ private:
             }
         };
         (same_as_forward(bindings), ...);
-        const auto keep = []<class B>(const B& bound) {
-            if constexpr (read_by_backward<typename B::leaf_type>) return std::tuple<const B&>(bound);
-            else return std::tuple<>{};
-        };
         return [&]<std::size_t... K>(std::index_sequence<K...>) {
-            return std::apply([&](const auto&... kept) { return f(kept..., saved_leaf<K>{} = saved_[K].view()...); },
-                              std::tuple_cat(keep(bindings)...));
+            return with_bindings_of<Backward>(
+                [&](const auto&... kept) { return f(kept..., saved_leaf<K>{} = saved_[K].view()...); }, bindings...);
         }(std::make_index_sequence<saved_count>{});
     }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <span>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -190,6 +191,19 @@ constexpr bool check_bindings() {
         (void)(0 + ... + sizeof(std::conditional_t<is_binding<Bindings>, int, diagnostic::not_a_binding<Bindings>>));
         return false;
     }
+}
+
+// Calls f with those of the bindings whose leaf G reads, in their order: the bindings of a
+// larger graph passed on to a part of it (a gradient, a backward).
+template <class G, class F, class... Bindings>
+decltype(auto) with_bindings_of(F&& f, const Bindings&... bindings) {
+    const auto keep = []<class B>(const B& bound) {
+        if constexpr (index_in<typename B::leaf_type>(topological_nodes_t<G>{}) < node_count<G>)
+            return std::tuple<const B&>(bound);
+        else
+            return std::tuple<>{};
+    };
+    return std::apply(std::forward<F>(f), std::tuple_cat(keep(bindings)...));
 }
 
 // The binding of Leaf among the arguments (check_bindings has made sure there is one).
