@@ -109,7 +109,7 @@ inline constexpr precision in_float{0x1.0p-24, 3.4028234663852886e38, 1.40129846
 
 // The primitives, as the error bounds tell them apart.
 enum class primitive : unsigned char {
-    add, sub, mul, div, neg, exp, log, sqrt, rsqrt, tanh, erf, max, greater, select
+    add, sub, mul, div, neg, exp, log, sqrt, rsqrt, tanh, erf, max, greater, select, broadcast
 };
 
 // The bound on |computed - exact| of one element of a primitive's result v, from its operands'
@@ -204,6 +204,7 @@ constexpr primitive primitive_of() {
     else if constexpr (std::is_same_v<Op, prim::max>) return primitive::max;
     else if constexpr (std::is_same_v<Op, prim::greater>) return primitive::greater;
     else if constexpr (std::is_same_v<Op, prim::select>) return primitive::select;
+    else if constexpr (std::is_same_v<Op, prim::broadcast>) return primitive::broadcast;  // in derived graphs
     else static_assert(always_false<Op>, "a primitive without an error bound (harness.cpp): add one");
 }
 

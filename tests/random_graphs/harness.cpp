@@ -1,10 +1,14 @@
-// The random-graph harness's non-template half: cases, inputs, tolerances and the report.
+// The random-graph harness's non-template half: cases, inputs, tolerances and the reports.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
+#include <sstream>
 
 #include "check.hpp"
+#include "gradients.hpp"
 
 namespace etna::testing::random_check {
 
@@ -85,6 +89,7 @@ const char* class_of(double v) {
 //   tanh(a)        min(ea, 2) + 4u|v|               erf(a)           min(2 ea / sqrt(pi), 2) + 4u|v|
 //   -a             ea                               max(a, b)        max(ea, eb)
 //   greater, select   exact, unless an operand's error could flip the comparison or the choice
+//   broadcast(a, leaf)   ea (a copy of a, in derived graphs only)
 //
 // with v the node's value. 4u for the math library's exp, log, tanh and erf, which are within 2
 // ulps but not correctly rounded; each u|v| also adds one subnormal, the absolute error of an
@@ -231,6 +236,7 @@ double elementwise_bound(primitive op, double v, const double* a, const double* 
         // select pass a value on), or unbounded.
         if (exact) return 0;
         if (op == primitive::select) return a[0] != 0 ? ea[1] : ea[2];
+        if (op == primitive::broadcast) return ea[0];
         if (op == primitive::max) {
             for (int k = 0; k < 2; ++k)
                 if (ea[k] == 0 && (std::isnan(a[k]) || a[k] == v)) return 0;
@@ -296,6 +302,7 @@ double elementwise_bound(primitive op, double v, const double* a, const double* 
         if (ea[0] != 0 && (a[0] == 0 || ea[0] >= std::abs(a[0]))) return unbounded;
         e = a[0] != 0 ? ea[1] : ea[2];
         break;
+    case primitive::broadcast: e = ea[0]; break;  // a copy of its first operand (the second gives the shape)
     }
     // Where the precision could overflow, its result is not a rounding of this value.
     if (std::isnan(e) || std::abs(v) + e > p.largest) return unbounded;
@@ -429,4 +436,213 @@ std::vector<graph_record>& registry() {
     return graphs;
 }
 
+// Gradients (gradients.hpp).
+
+namespace {
+
+// Finite differences: small shapes (check_gradient interprets the graph 7 times and its gradient
+// once per step), 1 token or 1 feature included; attempts after skipped points cycle through them
+// with new data.
+constexpr std::pair<std::size_t, std::size_t> difference_shapes[] = {{3, 5}, {1, 1}, {4, 17}, {2, 3}, {6, 1}, {1, 9}};
+
+// Kernels: the tile edges.
+constexpr std::size_t gradient_token_counts[] = {0, 1, 64};
+constexpr std::size_t gradient_feature_counts[] = {1, 15, 16, 17, 33};
+
+}  // namespace
+
+case_spec difference_case(std::uint64_t graph_seed, int attempt) {
+    random_stream random{splitmix64(graph_seed * 0x9e3779b97f4a7c15ULL + 0x6a09e667f3bcc909ULL +
+                                    static_cast<std::uint64_t>(attempt))};
+    case_spec spec;
+    const std::size_t shape = static_cast<std::size_t>(attempt) % std::size(difference_shapes);
+    std::tie(spec.tokens, spec.features) = difference_shapes[shape];
+    spec.kind = data_kind::normal;
+    spec.data_seed = random.next();
+    return spec;
+}
+
+case_inputs make_difference_inputs(const case_spec& spec, std::uint64_t leaves) {
+    case_inputs in = make_inputs(spec, leaves);
+    if ((leaves & has_leaf_m) != 0 && spec.tokens > 0) {
+        bool counts = false;
+        for (std::size_t i = 0; i < in.exact.m.size(); ++i) counts = counts || in.exact.m.data()[i] != 0;
+        if (!counts) {
+            in.exact.m.data()[0] = 1;
+            in.rounded.m.data()[0] = 1;
+            in.rounded_exact.m.data()[0] = 1;
+        }
+    }
+    return in;
+}
+
+case_spec gradient_kernel_case(std::uint64_t graph_seed, int index) {
+    random_stream random{splitmix64(graph_seed * 0x9e3779b97f4a7c15ULL + 0xbb67ae8584caa73bULL +
+                                    static_cast<std::uint64_t>(index))};
+    case_spec spec;
+    spec.data_seed = random.next();
+    constexpr int grid = static_cast<int>(std::size(gradient_token_counts) * std::size(gradient_feature_counts));
+    constexpr int features = static_cast<int>(std::size(gradient_feature_counts));
+    if (index < grid) {
+        // Every shape, normal data.
+        spec.tokens = gradient_token_counts[index / features];
+        spec.features = gradient_feature_counts[index % features];
+    } else if (index < grid + grid - features) {
+        // The shapes with tokens again, offset data.
+        const int k = index - grid + features;
+        spec.tokens = gradient_token_counts[k / features];
+        spec.features = gradient_feature_counts[k % features];
+        spec.kind = data_kind::offset;
+    } else {
+        spec.tokens = one_of(random, token_counts);
+        spec.features = one_of(random, feature_counts);
+        spec.kind = random.next() % 2 == 0 ? data_kind::normal : data_kind::offset;
+    }
+    spec.two_threads = spec.tokens >= 64;
+    return spec;
+}
+
+seed_inputs make_seeds(const case_spec& spec, const output_axes* outputs, std::size_t count) {
+    random_stream random{splitmix64(spec.data_seed ^ 0x3c6ef372fe94f82bULL)};
+    seed_inputs dy;
+    for (std::size_t o = 0; o < count; ++o) {
+        tensor<double> values(outputs[o].tokens ? spec.tokens : 1, outputs[o].features ? spec.features : 1);
+        for (std::size_t i = 0; i < values.size(); ++i) values.data()[i] = random.normal();
+        dy.rounded[o] = tensor<float>::copy_of(values.view());
+        dy.rounded_exact[o] = tensor<double>::copy_of(dy.rounded[o].view());
+        dy.exact[o] = std::move(values);
+    }
+    return dy;
+}
+
+namespace {
+
+// One line of check_gradient's report: "direction k: finite difference a, derived b, error e".
+struct difference_line {
+    double difference = 0;
+    double derived = 0;
+    double error = 0;
+};
+
+std::vector<difference_line> read_report(const std::string& report, bool& readable) {
+    std::vector<difference_line> lines;
+    std::istringstream in(report);
+    std::string line;
+    readable = true;
+    while (std::getline(in, line)) {
+        difference_line d;
+        int direction = 0;
+        if (std::sscanf(line.c_str(), "direction %d: finite difference %lf, derived %lf, error %lf", &direction,
+                        &d.difference, &d.derived, &d.error) != 4 ||
+            direction != static_cast<int>(lines.size()))
+            readable = false;
+        lines.push_back(d);
+    }
+    readable = readable && !lines.empty();
+    return lines;
+}
+
+}  // namespace
+
+difference_verdict judge_differences(const gradient_check_result& at_h, const gradient_check_result& at_tenth,
+                                     double tolerance) {
+    bool readable_h = false;
+    bool readable_tenth = false;
+    const std::vector<difference_line> h = read_report(at_h.report, readable_h);
+    const std::vector<difference_line> tenth = read_report(at_tenth.report, readable_tenth);
+    if (!readable_h || !readable_tenth || h.size() != tenth.size()) return difference_verdict::unreadable;
+    for (std::size_t k = 0; k < h.size(); ++k) {
+        // NaN (or inf) anywhere: normal data keeps every value finite, so a broken graph or gradient.
+        if (!std::isfinite(h[k].difference) || !std::isfinite(tenth[k].difference) || !std::isfinite(h[k].derived) ||
+            !std::isfinite(h[k].error) || !std::isfinite(tenth[k].error))
+            return difference_verdict::not_finite;
+    }
+    // Converged: in every direction, the derived gradient fails at both steps and the two
+    // differences agree within the tolerance, relative to the check's scale max(|difference|,
+    // sum <|grad|, |v|>) (recovered from its error). Every direction, not one: where rounding
+    // dominates, the two differences are multiples of the same rounding unit, and one direction in
+    // ten or so gives equal differences by chance; a wrong gradient shows in every direction.
+    for (std::size_t k = 0; k < h.size(); ++k) {
+        if (h[k].error <= tolerance || tenth[k].error <= tolerance) return difference_verdict::depends_on_step;
+        const double scale = std::abs(h[k].difference - h[k].derived) / h[k].error;
+        if (!(std::abs(h[k].difference - tenth[k].difference) <= tolerance * scale))
+            return difference_verdict::depends_on_step;
+    }
+    return difference_verdict::converged;
+}
+
+std::string compare_float_to_double(view<const float> kernel, view<const double> on_floats, view<const double> bound,
+                                    tally& seen, mismatch& where) {
+    // The double reference rounded to float stands for the float interpreter: compare_float then
+    // holds a non-finite reference to its class, and a finite one to the bound.
+    const tensor<float> rounded = tensor<float>::copy_of(on_floats);
+    return compare_float(kernel, rounded.view(), on_floats, bound, seen, where);
+}
+
+void report_gradients(int part, const gradient_summary& total, int expected_graphs) {
+    fmt::print(
+        "random gradients part {} of {}: {} graphs\n"
+        "  finite differences: {} points checked ({} at the smaller step), {} skipped, worst error {:.2g}\n"
+        "  float kernel of the gradient: {} cases ({} also with 2 threads), {} values within tolerance (worst error / "
+        "tolerance {:.2g}), {} NaN or inf as expected, {} unbounded\n",
+        part, gradient_parts, total.graphs, total.points, total.points_at_smaller_step, total.points_skipped,
+        total.worst_difference_error, total.kernel_cases, total.two_thread_cases, total.in_float.values,
+        total.in_float.worst, total.in_float.non_finite, total.in_float.unbounded);
+    CHECK(total.graphs == expected_graphs);
+    CHECK(total.points == static_cast<long long>(expected_graphs) * difference_points_per_graph);
+    CHECK(total.kernel_cases == static_cast<long long>(expected_graphs) * gradient_kernel_cases);
+}
+
+std::vector<gradient_record>& gradient_registry() {
+    static std::vector<gradient_record> graphs;
+    return graphs;
+}
+
 }  // namespace etna::testing::random_check
+
+// judge_differences on reports of known kinds, and on check_gradient's own reports (whose format
+// it reads).
+TEST_CASE("random gradients: differences that depend on the step are told from a wrong gradient", "[random]") {
+    using namespace etna;
+    using namespace etna::testing::random_check;
+    const auto report = [](std::initializer_list<std::array<double, 3>> lines) {
+        gradient_check_result r;
+        r.passed = false;
+        int k = 0;
+        for (const auto& [difference, derived, error] : lines)
+            r.report += fmt::format("direction {}: finite difference {:.12g}, derived {:.12g}, error {:.2g}{}\n", k++,
+                                    difference, derived, error, error > 1e-6 ? " (too large)" : "");
+        return r;
+    };
+    // A wrong gradient: the same differences at both steps, 10 % from the derived values.
+    const auto wrong_h = report({{1.0, 1.1, 0.091}, {-2.0, -2.2, 0.091}, {0.5, 0.55, 0.091}});
+    const auto wrong_tenth = report({{1.0000000001, 1.1, 0.091}, {-2.0, -2.2, 0.091}, {0.5, 0.55, 0.091}});
+    CHECK(judge_differences(wrong_h, wrong_tenth, 1e-6) == difference_verdict::converged);
+    // Rounding: the differences move with the step; equal in one direction by chance.
+    const auto rounding_h = report({{1.0001, 1.0, 1e-4}, {-2.0002, -2.0, 1e-4}, {0.50005, 0.5, 1e-4}});
+    const auto rounding_tenth = report({{1.001, 1.0, 1e-3}, {-2.0002, -2.0, 1e-4}, {0.4995, 0.5, 1e-3}});
+    CHECK(judge_differences(rounding_h, rounding_tenth, 1e-6) == difference_verdict::depends_on_step);
+    // A direction that passes at one step is no evidence of a wrong gradient.
+    const auto passes_tenth = report({{1.0, 1.1, 0.091}, {-2.0, -2.2, 0.091}, {0.55, 0.55, 0}});
+    CHECK(judge_differences(wrong_h, passes_tenth, 1e-6) == difference_verdict::depends_on_step);
+    const auto not_finite = report({{NAN, 1.1, INFINITY}, {-2.0, -2.2, 0.091}, {0.5, 0.55, 0.091}});
+    CHECK(judge_differences(not_finite, wrong_tenth, 1e-6) == difference_verdict::not_finite);
+    gradient_check_result garbled;
+    garbled.report = "direction 0: something else\n";
+    CHECK(judge_differences(garbled, wrong_tenth, 1e-6) == difference_verdict::unreadable);
+
+    // check_gradient's own reports, readable: steps so large that the central difference of exp
+    // is off at both, by an error that falls as h^2 (so, not converged).
+    using namespace etna::testing::random_leaves;
+    tensor<double> values(3, 4);
+    for (std::size_t i = 0; i < values.size(); ++i) values.data()[i] = 0.1 * static_cast<double>(i % 5) - 0.2;
+    gradient_check_options options;
+    options.step = 1e-2;
+    const gradient_check_result large = check_gradient(options, exp(constant<5.0> * x), wrt(x), x = values);
+    options.step = 1e-3;
+    const gradient_check_result smaller = check_gradient(options, exp(constant<5.0> * x), wrt(x), x = values);
+    INFO(large.report << smaller.report);
+    REQUIRE_FALSE(large.passed);
+    REQUIRE_FALSE(smaller.passed);
+    CHECK(judge_differences(large, smaller, options.tolerance) == difference_verdict::depends_on_step);
+}
