@@ -61,6 +61,7 @@ struct seed_kind_differs_from_output {
 
 template <class... Leaves>
 constexpr auto wrt(Leaves...) {
+    static_assert(sizeof...(Leaves) > 0, "etna: wrt(...) needs at least one leaf to differentiate with respect to");
     constexpr auto check = []<class L>(L*) {
         if constexpr (!is_leaf<L>) (void)sizeof(diagnostic::wrt_takes_leaves_only<L>);
         else if constexpr (L::role == leaf_role::mask) (void)sizeof(diagnostic::mask_has_no_gradient<L>);
