@@ -1,4 +1,5 @@
 // Output buffers: into(...) writes in place of allocating, checks shapes, and honours or refuses overlaps.
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
@@ -82,6 +83,29 @@ TEST_CASE("into(...) writes the outputs into the caller's tensors and views", "[
     CHECK(same_bits(view<const float>(wide.data() + 5, 13, 37, 50), expected.view()));
     CHECK(wide(0, 4) == -7.0f);
     CHECK(wide(12, 42) == -7.0f);
+}
+
+TEST_CASE("outputs larger than the last-level cache, streamed past it, hold what row blocks compute", "[buffers][stream]") {
+    // Outputs beyond the last-level cache are written with non-temporal stores (cpu/stream.hpp);
+    // blocks of 64 rows are written with ordinary ones. Every token is computed alike, so the
+    // values agree bitwise, rows whose start is not 64-byte aligned (D = 200) included.
+    for (const std::size_t features : {std::size_t{256}, std::size_t{200}}) {
+        const std::size_t tokens = cpu::last_level_cache_bytes() / (features * sizeof(float)) + 65;
+        const auto xs = etna::testing::random_tensor<float>(tokens, features, 7);
+        const auto gs = etna::testing::random_tensor<float>(1, features, 8);
+        const auto bs = etna::testing::random_tensor<float>(1, features, 9);
+        auto kernel = compile(block);
+        tensor<float> streamed(tokens, features);
+        kernel(into(streamed), x = xs, g = gs, b = bs);
+        bool same = true;
+        tensor<float> blocked(64, features);
+        for (std::size_t first = 0; first < tokens; first += 64) {
+            const std::size_t count = std::min<std::size_t>(64, tokens - first);
+            kernel(into(blocked.view().row_block(0, count)), x = xs.view().row_block(first, count), g = gs, b = bs);
+            same = same && same_bits(blocked.view().row_block(0, count), streamed.view().row_block(first, count));
+        }
+        CHECK(same);
+    }
 }
 
 TEST_CASE("a call into buffers of the shapes of the previous call allocates nothing", "[buffers]") {

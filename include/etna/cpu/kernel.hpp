@@ -20,6 +20,8 @@
 #include <fmt/format.h>
 
 #include <etna/cpu/into.hpp>
+#include <etna/cpu/stream.hpp>
+#include <etna/cpu/vector_math.hpp>
 #include <etna/cpu/workspace.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/fuse/plan.hpp>
@@ -230,6 +232,7 @@ private:
         std::size_t tokens = 0;
         cpu::workspace<N>* work = nullptr;
         int threads_used = 1;
+        bool streaming = false;  // Act outputs written with non-temporal stores (cpu/stream.hpp)
     };
 
     // A statistic: a value computed from a sum that is not an Act value, or a statistic leaf; held
@@ -245,16 +248,22 @@ private:
         else return c.leaves[I](r, col);
     }
 
-    // An elementwise node is computed in double when one of its operands is a statistic (and
-    // rounded once to the element type if it is an Act value), in the element type otherwise.
-    static constexpr bool computed_as_statistic(int i) {
-        bool statistic_operand = false;
-        for (int j = 0; j < plan.info[i].operand_count; ++j)
-            statistic_operand = statistic_operand || is_statistic(plan.info[i].operands[j]);
-        return statistic_operand || is_statistic(i);
-    }
+    // An Act node is computed in the element type; a statistic operand enters it rounded, which
+    // costs one rounding in a product or a quotient. In a sum or a difference it enters as the
+    // sum of two element-type values (high + low), so that x - mean(x) of float data with mean
+    // 1e4 and std 1e-2 is still rounded once: x - high is exact there (Sterbenz).
+    // The operand (0 or 1) of Act node I that is split so, or -1.
     template <int I, element T>
-    using compute_t = std::conditional_t<computed_as_statistic(I), stat, T>;
+    static constexpr int split_operand() {
+        if constexpr (std::is_same_v<T, stat>) return -1;
+        else {
+            using op = typename node_at<I>::op;
+            if (!std::is_same_v<op, prim::add> && !std::is_same_v<op, prim::sub>) return -1;
+            for (int k = 0; k < 2; ++k)
+                if (is_statistic(plan.info[I].operands[k])) return k;
+            return -1;
+        }
+    }
 
     template <int I>
     using node_at = typename std::remove_cvref_t<decltype(boost::hana::at_c<static_cast<std::size_t>(I)>(nodes{}))>::type;
@@ -309,6 +318,11 @@ private:
         });
         if (has_tokens) c.tokens = extents.tokens();
         check_outputs(c, extents);
+        std::size_t act_output_bytes = 0;
+        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+            if constexpr (plan.is_act(plan.outputs[O])) act_output_bytes += c.outputs.element_buffers[O].size() * sizeof(T);
+        });
+        c.streaming = act_output_bytes > cpu::last_level_cache_bytes();
 
         cpu::repeat(std::make_index_sequence<plan.nests>{}, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
             prologue<K>(c);
@@ -463,6 +477,7 @@ private:
 #endif
 #pragma omp for schedule(static)
             for (std::ptrdiff_t t = 0; t < count; ++t) token<K>(c, static_cast<std::size_t>(t), thread);
+            if (c.streaming) cpu::stream_fence();
         }
         c.threads_used = used;
     }
@@ -546,14 +561,27 @@ private:
                     const stat* in = c.work->buffers[I].data() + j;
                     for (std::size_t l = 0; l < n; ++l) stats[I][l] = in[l];
                 } else {
-                    using C = compute_t<I, T>;
-                    for (std::size_t l = 0; l < n; ++l)  // [vectorized]
-                        tiles[I][l] = static_cast<T>(apply<typename E::op, I, C>([&]<int A>() {
-                            if constexpr (is_statistic(A) && plan.info[A].features) return stats[A][l];
-                            else if constexpr (plan.info[A].features) return tiles[A][l];
-                            else if constexpr (plan.info[A].tokens) return values[A];
-                            else return c.uniform[A];
-                        }));
+                    const auto operand = [&]<int A>(std::size_t l) {
+                        if constexpr (is_statistic(A) && plan.info[A].features) return stats[A][l];
+                        else if constexpr (plan.info[A].features) return tiles[A][l];
+                        else if constexpr (plan.info[A].tokens) return values[A];
+                        else return c.uniform[A];
+                    };
+                    if constexpr (constexpr int s = split_operand<I, T>(); s >= 0) {
+                        constexpr int a = plan.info[I].operands[0], b = plan.info[I].operands[1];
+                        for (std::size_t l = 0; l < n; ++l) {  // [vectorized]
+                            const stat wide = operand.template operator()<s == 0 ? a : b>(l);
+                            const T high = static_cast<T>(wide);
+                            const T low = static_cast<T>(wide - static_cast<stat>(high));
+                            const T other = static_cast<T>(operand.template operator()<s == 0 ? b : a>(l));
+                            if constexpr (std::is_same_v<typename E::op, prim::add>) tiles[I][l] = (other + high) + low;
+                            else if constexpr (s == 1) tiles[I][l] = (other - high) - low;
+                            else tiles[I][l] = (high - other) + low;
+                        }
+                    } else {
+                        for (std::size_t l = 0; l < n; ++l)  // [vectorized]
+                            tiles[I][l] = apply<typename E::op, I, T>([&]<int A>() { return operand.template operator()<A>(l); });
+                    }
                 }
             }
         });
@@ -561,9 +589,11 @@ private:
             {
                 const T* in = tiles[plan.info[I].operands[0]];
                 if constexpr (plan.info[I].what == fuse::category::sum_features) {
+#pragma omp simd
                     for (std::size_t l = 0; l < n; ++l) sums[I][l] += in[l];  // [vectorized]
                 } else {
                     stat* partial = c.work->partials[I].row(static_cast<std::size_t>(thread)) + j;
+#pragma omp simd
                     for (std::size_t l = 0; l < n; ++l) partial[l] += in[l];  // [vectorized]
                 }
             }
@@ -573,7 +603,8 @@ private:
                 constexpr int out = plan.outputs[O];
                 if constexpr (plan.output_nest[O] == int(K) && plan.is_act(out)) {
                     T* row = c.outputs.element_buffers[O].row(t) + j;
-                    for (std::size_t l = 0; l < n; ++l) row[l] = tiles[out][l];  // a copy: GCC emits memcpy
+                    if (Full && c.streaming && cpu::streamable(row, sizeof tiles[out])) cpu::stream_copy(row, tiles[out], W);
+                    else for (std::size_t l = 0; l < n; ++l) row[l] = tiles[out][l];  // a copy: GCC emits memcpy
                 }
             });
         }
