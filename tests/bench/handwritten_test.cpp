@@ -101,6 +101,16 @@ struct act_out {
     floats mean = floats(T), rstd = floats(T);  // per token (LayerNorm, RMSNorm) or per feature (BatchNorm)
 };
 
+// y, dx, dg and db of a kernel of y(x, g, b) against etna's forward and derived gradient, in double.
+template <class Y>
+void check_against_etna(const act_out& o, Y y, const inputs& in) {
+    check_close("y", o.y, interpret<double>(y, x = in.x.exact, g = in.g.exact, b = in.b.exact));
+    const auto [dx, dg, db] = interpret<double>(grad(y, wrt(x, g, b)), x = in.x.exact, g = in.g.exact, dy = in.dy.exact);
+    check_close("dx", o.dx, dx);
+    check_close("dg", o.dg, dg);
+    check_close("db", o.db, db);
+}
+
 template <class Each>
 void for_each_case(Each each) {
     for (const bool narrow : {false, true})
@@ -121,11 +131,7 @@ TEST_CASE("handwritten layer_norm equals etna's forward and derived gradient", "
                                     o.rstd.data(), T, D, threads);
         handwritten::layer_norm_bwd(in.x.values.data(), in.g.values.data(), in.dy.values.data(), o.mean.data(),
                                     o.rstd.data(), o.dx.data(), o.dg.data(), o.db.data(), T, D, threads, work);
-        check_close("y", o.y, interpret<double>(y, x = in.x.exact, g = in.g.exact, b = in.b.exact));
-        const auto [dx, dg, db] = interpret<double>(grad(y, wrt(x, g, b)), x = in.x.exact, g = in.g.exact, dy = in.dy.exact);
-        check_close("dx", o.dx, dx);
-        check_close("dg", o.dg, dg);
-        check_close("db", o.db, db);
+        check_against_etna(o, y, in);
     });
 }
 
@@ -176,11 +182,7 @@ TEST_CASE("handwritten post_norm_gelu equals etna's forward and derived gradient
                                         o.mean.data(), o.rstd.data(), T, D, threads);
         handwritten::post_norm_gelu_bwd(in.x.values.data(), in.g.values.data(), in.dy.values.data(), o.mean.data(),
                                         o.rstd.data(), o.dx.data(), o.dg.data(), o.db.data(), T, D, threads, work);
-        check_close("y", o.y, interpret<double>(y, x = in.x.exact, g = in.g.exact, b = in.b.exact));
-        const auto [dx, dg, db] = interpret<double>(grad(y, wrt(x, g, b)), x = in.x.exact, g = in.g.exact, dy = in.dy.exact);
-        check_close("dx", o.dx, dx);
-        check_close("dg", o.dg, dg);
-        check_close("db", o.db, db);
+        check_against_etna(o, y, in);
     });
 }
 

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <string>
-#include <cstdint>
 #include <type_traits>
 
 #include <unistd.h>
@@ -14,11 +14,12 @@
 #include <immintrin.h>
 #endif
 
-namespace etna::cpu {
-
 // An ordinary store first reads the line it writes (read for ownership): writing an output
 // costs two transfers, a non-temporal store one. Worth it only for outputs that would not stay
-// in the cache anyway, those larger than its last level.
+// in the cache anyway: a kernel streams when its Act outputs are larger than the last level.
+
+namespace etna::cpu {
+
 // The last level's size as Linux describes cpu0's caches (sysconf may report a whole socket's,
 // of which a core sees a part).
 inline std::size_t last_level_cache_bytes() {

@@ -5,8 +5,8 @@
 #include <cmath>
 
 // `#pragma omp declare simd` tells GCC that libmvec has a vector variant of the function
-// (_ZGVeN16v_erff: 16 lanes of AVX-512, _ZGVbN4v_erff: 4 of SSE, ...): a `#pragma omp simd` loop
-// that calls it then calls the variant, 4 to 16 elements per call, instead of one. glibc 2.35
+// (_ZGVeN16v_erff: 16 lanes of AVX-512, _ZGVbN4v_erff: 4 of SSE, ...): a loop that GCC vectorizes
+// then calls the variant, 4 to 16 elements per call, instead of the scalar function per element. glibc 2.35
 // has every one of these on x86_64 and links libmvec with libm. The variants are within 4 ulps
 // (the scalar functions within 1 or 2): the error bounds of tests/random_graphs allow for it.
 // Only float: a double kernel keeps the scalar functions, whose results it is checked against.
