@@ -540,7 +540,9 @@ def chart(run: Run, png: str, threads_wanted: int, panel_w: int = 1200, panel_h:
 def main(argv=None) -> int:
     here = Path(__file__).resolve().parent
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", required=True, help="Google Benchmark JSON output of bench_norms")
+    ap.add_argument("--json", required=True, nargs="+", metavar="JSON",
+                    help="Google Benchmark JSON output of bench_norms; of several, a later file's benchmarks "
+                         "replace an earlier one's of the same name (re-run a subset, e.g. one shape, with its copy)")
     ap.add_argument("--markdown", metavar="OUT", help="write the Markdown here instead of stdout")
     ap.add_argument("--png", metavar="OUT", default=str(here / "results.png"),
                     help="the chart (default: bench/results.png next to this script)")
@@ -549,17 +551,23 @@ def main(argv=None) -> int:
                     help="the thread count the chart shows (default 2; a shape without it shows its largest)")
     args = ap.parse_args(argv)
 
+    sources = ", ".join(args.json)
     try:
-        run = load(args.json)
+        runs = [load(path) for path in args.json]
     except (OSError, json.JSONDecodeError) as e:
-        print(f"report.py: cannot read {args.json}: {e}", file=sys.stderr)
+        print(f"report.py: cannot read {sources}: {e}", file=sys.stderr)
         return 1
+    run = runs[-1]
+    for earlier in reversed(runs[:-1]):
+        for key, result in earlier.results.items():
+            run.results.setdefault(key, result)
+    run.source = ", ".join(sorted({r.source for r in runs}))
     if not run.results:
-        print(f"report.py: no benchmark in {args.json} is named <graph>/<pass>/<impl>/<T>x<D>/threads:<n>",
+        print(f"report.py: no benchmark in {sources} is named <graph>/<pass>/<impl>/<T>x<D>/threads:<n>",
               file=sys.stderr)
         return 1
 
-    text = markdown(run, args.json)
+    text = markdown(run, sources)
     if args.markdown:
         Path(args.markdown).write_text(text)
         print(f"report.py: wrote {args.markdown}", file=sys.stderr)

@@ -93,3 +93,33 @@ TEST_CASE("an output may overwrite an input that no later nest reads", "[plan][a
     STATIC_REQUIRE(!read_again.in_place[0][x_slot]);
     STATIC_REQUIRE(read_again.in_place[1][x_slot]);
 }
+
+namespace {
+
+// The Act values nest 0 keeps in rows, and the loop that keeps each (-1: none there).
+template <class G>
+constexpr int kept_count(G) {
+    constexpr auto p = fuse::plan_of<G>;
+    int count = 0;
+    for (std::size_t i = 0; i < p.node_count; ++i) count += p.kept_at[0][i] >= 0;
+    return count;
+}
+template <class G, class E>
+constexpr int kept_loop(G, E) {
+    return fuse::plan_of<G>.kept_at[0][index_in<E>(topological_nodes_t<G>{})];
+}
+
+}  // namespace
+
+TEST_CASE("an Act value dearer to recompute than to keep is kept in a row by its first loop", "[plan][keep]") {
+    // Post-norm: h = x + gelu(x), an erf per element, is needed by the three loops of LN(h).
+    constexpr auto h = x + gelu(x);
+    STATIC_REQUIRE(kept_loop(layer_norm(h, g, b), h) == 0);
+    STATIC_REQUIRE(kept_count(layer_norm(h, g, b)) == 1);  // h - mean is cheap again, from the row
+    // x - mean is one subtraction: recomputed. gelu(LN(x)) is needed by the last loop only.
+    STATIC_REQUIRE(kept_count(layer_norm(x, g, b)) == 0);
+    STATIC_REQUIRE(kept_count(pre_norm(x, ln, [](auto v) { return gelu(v); })) == 0);
+    // The derived backward of the post-norm block keeps the erf of the forward's GELU for its write loop.
+    using backward = decltype(vjp(layer_norm(h, g, b), wrt(x, g, b)))::backward_graph;
+    STATIC_REQUIRE(kept_count(backward{}) == 1);
+}

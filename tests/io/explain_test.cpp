@@ -83,3 +83,14 @@ TEST_CASE("per-token and whole outputs are written after their loops", "[explain
     CHECK(text.find("    v3.partial[thread] += m[t]\n") != std::string::npos);
     CHECK(text.find("out1 = v3\n") != std::string::npos);
 }
+
+TEST_CASE("a value kept in a row is computed and stored by its first loop and loaded by the later ones", "[explain]") {
+    const std::string text = explain(compile(layer_norm(x + gelu(x), g, b)));
+    CHECK(text.find("    for j in [0, D):  // loop 0\n"
+                    "      v6 = x[t,j] + 0.5 * x[t,j] * (1 + erf(x[t,j] * 0.7071067811865476))\n"
+                    "      row_v6[j] = v6  // kept for the later loops\n"
+                    "      v7 += v6\n") != std::string::npos);
+    CHECK(text.find("      v9 = row_v6[j] - v8\n") != std::string::npos);
+    CHECK(text.find("      out0[t,j] = (row_v6[j] - v8) * v14 * g[j] + b[j]\n") != std::string::npos);
+    CHECK(text.find("erf", text.find("loop 1")) == std::string::npos);
+}

@@ -58,10 +58,11 @@ inline int default_threads() {
 #endif
 }
 
-// A row of `width` statistics padded to whole cache lines, so that per-thread partial sums of
-// different threads never share a line.
+// A row of `width` values padded to whole cache lines, so that per-thread rows (partial sums,
+// kept values) of different threads never share a line.
+template <class T = statistic>
 constexpr std::size_t padded(std::size_t width) {
-    constexpr std::size_t per_line = 64 / sizeof(statistic);
+    constexpr std::size_t per_line = 64 / sizeof(T);
     return (width + per_line - 1) / per_line * per_line;
 }
 
@@ -284,6 +285,8 @@ private:
     }
     template <std::size_t K>
     static constexpr bool saved_in(int i) { return plan.saved[i] && plan.nest[i] == int(K); }
+    template <std::size_t K>
+    static constexpr bool kept_in(int i) { return plan.kept_at[K][i] >= 0; }
 
     // Calls f.template operator()<I>() for each node I of List, in order: code is generated for
     // the nodes a site involves only.
@@ -402,17 +405,22 @@ private:
         else return c.work->buffers[A](0, j);
     }
 
-    // Primitive Op of node I computed in type C, its operands read by value<A>().
+    // Primitive Op of node I computed in type C, its operands read by value<A>() (in float, by
+    // glibc's vector functions where it has them: cpu/vector_math.hpp).
     template <class Op, int I, class C, class Value>
     static C apply(const Value& value) {
         constexpr auto& n = plan.info[I];
         const auto operand = [&]<int A>() { return static_cast<C>(value.template operator()<A>()); };
-        if constexpr (n.operand_count == 1) return Op::template apply<C>(operand.template operator()<n.operands[0]>());
+        const auto op = [](auto... operands) {
+            if constexpr (std::is_same_v<C, float>) return cpu::float_form<Op>::apply(operands...);
+            else return Op::template apply<C>(operands...);
+        };
+        if constexpr (n.operand_count == 1) return op(operand.template operator()<n.operands[0]>());
         else if constexpr (n.operand_count == 2)
-            return Op::template apply<C>(operand.template operator()<n.operands[0]>(), operand.template operator()<n.operands[1]>());
+            return op(operand.template operator()<n.operands[0]>(), operand.template operator()<n.operands[1]>());
         else
-            return Op::template apply<C>(operand.template operator()<n.operands[0]>(), operand.template operator()<n.operands[1]>(),
-                                         operand.template operator()<n.operands[2]>());
+            return op(operand.template operator()<n.operands[0]>(), operand.template operator()<n.operands[1]>(),
+                      operand.template operator()<n.operands[2]>());
     }
 
     // Before nest K's token loop: merge the per-thread partials of the sums over tokens that
@@ -457,12 +465,15 @@ private:
     template <std::size_t K, element T>
     void token_loop(call<T>& c) {
         auto& work = *c.work;
-        visit<plan.where([](int i) { return summed_over_tokens_in<K>(i) || saved_in<K>(i); })>([&]<int I>() {
+        visit<plan.where([](int i) { return summed_over_tokens_in<K>(i) || saved_in<K>(i) || kept_in<K>(i); })>([&]<int I>() {
             if constexpr (summed_over_tokens_in<K>(I)) {
                 cpu::workspace<N>::fit(work.partials[I], static_cast<std::size_t>(threads_), cpu::padded(c.width[I]));
                 std::fill_n(work.partials[I].data(), work.partials[I].size(), stat(0));
             }
-            if constexpr (plan.saved[I] && plan.nest[I] == K) cpu::workspace<N>::fit(work.saved[I], c.tokens, 1);
+            if constexpr (saved_in<K>(I)) cpu::workspace<N>::fit(work.saved[I], c.tokens, 1);
+            if constexpr (kept_in<K>(I))
+                cpu::workspace<N>::fit(work.template kept_rows<T>()[I], static_cast<std::size_t>(threads_),
+                                       cpu::padded<T>(c.width[I]));
         });
         const auto count = static_cast<std::ptrdiff_t>(c.tokens);
         int used = 1;
@@ -560,6 +571,9 @@ private:
                 } else if constexpr (!plan.info[I].tokens) {
                     const stat* in = c.work->buffers[I].data() + j;
                     for (std::size_t l = 0; l < n; ++l) stats[I][l] = in[l];
+                } else if constexpr (constexpr int kept = plan.kept_at[K][I]; kept >= 0 && int(P) > kept) {
+                    const T* in = c.work->template kept_rows<T>()[I].row(static_cast<std::size_t>(thread)) + j;
+                    for (std::size_t l = 0; l < n; ++l) tiles[I][l] = in[l];
                 } else {
                     const auto operand = [&]<int A>(std::size_t l) {
                         if constexpr (is_statistic(A) && plan.info[A].features) return stats[A][l];
@@ -581,6 +595,10 @@ private:
                     } else {
                         for (std::size_t l = 0; l < n; ++l)  // [vectorized]
                             tiles[I][l] = apply<typename E::op, I, T>([&]<int A>() { return operand.template operator()<A>(l); });
+                    }
+                    if constexpr (plan.kept_at[K][I] == int(P)) {
+                        T* out = c.work->template kept_rows<T>()[I].row(static_cast<std::size_t>(thread)) + j;
+                        for (std::size_t l = 0; l < n; ++l) out[l] = tiles[I][l];
                     }
                 }
             }

@@ -2,24 +2,60 @@
 // library (libmvec), so that a loop over features calling them vectorizes like the arithmetic.
 #pragma once
 
-#include <cmath>
+#include <etna/expr/primitives.hpp>
 
-// `#pragma omp declare simd` tells GCC that libmvec has a vector variant of the function
-// (_ZGVeN16v_erff: 16 lanes of AVX-512, _ZGVbN4v_erff: 4 of SSE, ...): a loop that GCC vectorizes
-// then calls the variant, 4 to 16 elements per call, instead of the scalar function per element. glibc 2.35
-// has every one of these on x86_64 and links libmvec with libm. The variants are within 4 ulps
-// (the scalar functions within 1 or 2): the error bounds of tests/random_graphs allow for it.
-// Only float: a double kernel keeps the scalar functions, whose results it is checked against.
+// `#pragma omp declare simd` tells GCC that libmvec has a vector variant of a function
+// (_ZGVeN16v_expf: 16 lanes of AVX-512, _ZGVbN4v_expf: 4 of SSE, ...): a loop that GCC vectorizes
+// then calls the variant, 4 to 16 elements per call, instead of the scalar function per element.
+// glibc 2.35 has all four on x86_64 and links libmvec with libm. They are declared under etna's
+// own names bound to glibc's symbols (asm labels), as functions without side effects: GCC never
+// vectorizes a call to its builtin expf or logf, which may set errno (a write to memory, to GCC),
+// and the standard names keep their usual meaning in the user's own loops. The variants are
+// within 4 ulps (the scalar functions within 1 or 2): the error bounds of tests/random_graphs
+// allow for it. Only float: a double kernel keeps the scalar functions of <cmath>.
 #if defined(__GLIBC__) && defined(__x86_64__) && defined(_OPENMP) && \
     (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#define ETNA_LIBMVEC 1
 extern "C" {
 #pragma omp declare simd notinbranch
-float expf(float) noexcept;
+__attribute__((const)) float etna_libmvec_expf(float) noexcept __asm__("expf");
 #pragma omp declare simd notinbranch
-float logf(float) noexcept;
+__attribute__((const)) float etna_libmvec_logf(float) noexcept __asm__("logf");
 #pragma omp declare simd notinbranch
-float tanhf(float) noexcept;
+__attribute__((const)) float etna_libmvec_tanhf(float) noexcept __asm__("tanhf");
 #pragma omp declare simd notinbranch
-float erff(float) noexcept;
+__attribute__((const)) float etna_libmvec_erff(float) noexcept __asm__("erff");
 }
 #endif
+
+namespace etna::cpu {
+
+// How a float tile loop computes primitive Op: its own definition, or glibc's vectorizable function.
+template <class Op>
+struct float_form {
+    template <class... Operands>
+    static float apply(Operands... operands) {
+        return Op::template apply<float>(operands...);
+    }
+};
+
+#ifdef ETNA_LIBMVEC
+template <>
+struct float_form<prim::exp> {
+    static float apply(float a) { return etna_libmvec_expf(a); }
+};
+template <>
+struct float_form<prim::log> {
+    static float apply(float a) { return etna_libmvec_logf(a); }
+};
+template <>
+struct float_form<prim::tanh> {
+    static float apply(float a) { return etna_libmvec_tanhf(a); }
+};
+template <>
+struct float_form<prim::erf> {
+    static float apply(float a) { return etna_libmvec_erff(a); }
+};
+#endif
+
+}  // namespace etna::cpu

@@ -1,8 +1,10 @@
-// workspace: a kernel's scratch buffers (statistics, saved values, per-thread partials), reused.
+// workspace: a kernel's scratch buffers (statistics, saved values, per-thread partials and
+// rows), reused.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <tuple>
 
 #include <etna/runtime/tensor.hpp>
 
@@ -20,9 +22,18 @@ struct workspace {
     std::array<tensor<statistic>, N> buffers;   // PerFeature statistics, sums over tokens (1 x D)
     std::array<tensor<statistic>, N> saved;     // PerToken values read by a later nest (T x 1)
     std::array<tensor<statistic>, N> partials;  // per-thread partial sums over tokens (threads x padded D)
+    // Per-thread rows of Act values kept between the loops of a nest (threads x padded D), in
+    // the element type of the call.
+    std::tuple<std::array<tensor<float>, N>, std::array<tensor<double>, N>> kept;
 
-    static void fit(tensor<statistic>& t, std::size_t rows, std::size_t cols) {
-        if (t.rows() != rows || t.cols() != cols) t = tensor<statistic>(rows, cols);
+    template <class T>
+    std::array<tensor<T>, N>& kept_rows() {
+        return std::get<std::array<tensor<T>, N>>(kept);
+    }
+
+    template <class T>
+    static void fit(tensor<T>& t, std::size_t rows, std::size_t cols) {
+        if (t.rows() != rows || t.cols() != cols) t = tensor<T>(rows, cols);
     }
 };
 

@@ -15,7 +15,8 @@ enum class notation : unsigned char { infix, prefix, call };
 namespace prim {
 
 // Every primitive derives from `written_as` (its name, arity and notation; a higher precedence
-// binds tighter) and defines
+// binds tighter; its cost, in adds, of computing one element: what the planner weighs when it
+// chooses between recomputing a value and keeping it in a row buffer, fuse/plan.hpp) and defines
 //   apply(T...) -> T for T = float or double: its value;
 //   adjoint(f, d, out, operands...): given d, the adjoint of the primitive's result out, one
 //     term per operand: what that operand's adjoint receives, before autodiff sums it over the
@@ -23,17 +24,22 @@ namespace prim {
 //     whose + - * / simplify as they build (autodiff/simplify.hpp); f builds the functions.
 // Norms, activations and blocks are compositions of these (ops/), never primitives, and have
 // no adjoint of their own.
-template <fixed_string Name, int Arity, notation Notation, int Precedence>
+template <fixed_string Name, int Arity, notation Notation, int Precedence, int Cost = 1>
 struct written_as {
     static constexpr std::string_view name = Name.view();
     static constexpr int arity = Arity;
     static constexpr notation written = Notation;
     static constexpr int precedence = Precedence;
+    static constexpr int cost = Cost;
 };
-template <fixed_string Name, int Precedence>
-using infix = written_as<Name, 2, notation::infix, Precedence>;
-template <fixed_string Name, int Arity = 1>
-using function = written_as<Name, Arity, notation::call, 5>;
+template <fixed_string Name, int Precedence, int Cost = 1>
+using infix = written_as<Name, 2, notation::infix, Precedence, Cost>;
+template <fixed_string Name, int Arity = 1, int Cost = 1>
+using function = written_as<Name, Arity, notation::call, 5, Cost>;
+// Costs: a division or square root is a few adds' worth of a vector unit's time; exp, log, tanh
+// and erf are polynomial evaluations (glibc's vector variants: about twenty operations).
+inline constexpr int root_cost = 4;
+inline constexpr int transcendental_cost = 20;
 
 // The adjoint terms of a node's operands, in operand order. A plain type list: a
 // boost::hana::tuple of terms made the sweep over a 12-deep chain of shared sub-expressions take
@@ -64,7 +70,7 @@ struct mul : infix<"*", 3> {
     static constexpr auto adjoint(auto, auto d, auto, auto a, auto b) { return adjoints(d * b, d * a); }
 };
 
-struct div : infix<"/", 3> {
+struct div : infix<"/", 3, root_cost> {
     template <class T>
     static constexpr T apply(T a, T b) { return a / b; }
     // d(a / b) = da / b - (a / b) db / b
@@ -106,26 +112,26 @@ struct neg : written_as<"-", 1, notation::prefix, 4> {
     static constexpr auto adjoint(auto, auto d, auto, auto) { return adjoints(-d); }
 };
 
-struct exp : function<"exp"> {
+struct exp : function<"exp", 1, transcendental_cost> {
     template <class T>
     static T apply(T a) { return std::exp(a); }
     static constexpr auto adjoint(auto, auto d, auto out, auto) { return adjoints(d * out); }
 };
 
-struct log : function<"log"> {
+struct log : function<"log", 1, transcendental_cost> {
     template <class T>
     static T apply(T a) { return std::log(a); }
     static constexpr auto adjoint(auto, auto d, auto, auto a) { return adjoints(d / a); }
 };
 
-struct sqrt : function<"sqrt"> {
+struct sqrt : function<"sqrt", 1, root_cost> {
     template <class T>
     static T apply(T a) { return std::sqrt(a); }
     // d sqrt(a) = da / (2 sqrt(a))
     static constexpr auto adjoint(auto, auto d, auto out, auto) { return adjoints(d * constant<0.5> / out); }
 };
 
-struct rsqrt : function<"rsqrt"> {
+struct rsqrt : function<"rsqrt", 1, root_cost> {
     template <class T>
     static T apply(T a) { return T(1) / std::sqrt(a); }
     // d a^(-1/2) = -a^(-3/2) da / 2, from the result alone (so a backward pass that saved
@@ -133,13 +139,13 @@ struct rsqrt : function<"rsqrt"> {
     static constexpr auto adjoint(auto, auto d, auto out, auto) { return adjoints(d * (out * out * out) * constant<-0.5>); }
 };
 
-struct tanh : function<"tanh"> {
+struct tanh : function<"tanh", 1, transcendental_cost> {
     template <class T>
     static T apply(T a) { return std::tanh(a); }
     static constexpr auto adjoint(auto, auto d, auto out, auto) { return adjoints(d * (constant<1.0> - out * out)); }
 };
 
-struct erf : function<"erf"> {
+struct erf : function<"erf", 1, transcendental_cost> {
     template <class T>
     static T apply(T a) { return std::erf(a); }
     // d erf(a) = 2 / sqrt(pi) exp(-a^2) da

@@ -27,6 +27,7 @@ struct node_info {
     int operand_count;
     std::array<int, 3> operands;  // positions in the table, each before this node
     bool statistic_leaf = false;  // a leaf bound to double data (leaf_role::statistic)
+    int cost = 0;                 // an elementwise node's primitive cost per element (expr/primitives.hpp)
 };
 
 namespace detail {
@@ -44,6 +45,7 @@ template <class Nodes, class E, class... Operands>
 consteval node_info describe(boost::hana::tuple<Operands...>) {
     node_info info{category_of<E>(), kind_of<E>::has_tokens, kind_of<E>::has_features, sizeof...(Operands), {-1, -1, -1},
                    is_statistic_leaf<E>};
+    if constexpr (is_elementwise<E>) info.cost = E::op::cost;
     int k = 0;
     ((info.operands[k++] = static_cast<int>(index_in<typename Operands::type>(Nodes{}))), ...);
     return info;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 
 #include <etna/fuse/graph_table.hpp>
@@ -16,7 +17,10 @@ namespace etna::fuse {
 // over features whose value is needed, and a new nest only after a reduction over tokens.
 //
 // Within a nest, PerToken values needed by a later nest are *saved* (O(T) memory) and Act values
-// are *recomputed* wherever they are needed (O(T x D) memory is never written but for outputs).
+// are *recomputed* wherever they are needed (O(T x D) memory is never written but for outputs),
+// unless recomputing one costs more than keep_cost per element and it is needed in several
+// loops of a nest: then the first of them *keeps* it in a per-thread row buffer (D elements,
+// in cache) from which the later loops load it.
 // PerFeature and Scalar values that are not leaves are *materialized* once, in the prologue of
 // the nest where they become available (a sum over tokens: when its per-thread partials merge).
 //
@@ -25,6 +29,10 @@ namespace etna::fuse {
 // Positions of nodes, chosen from a plan: a constant that code generation iterates over, so
 // that it instantiates code for the nodes involved only (measured: iterating all nodes and
 // discarding with if constexpr made each kernel's compile time grow with node count x sites).
+// Recomputing an Act value that costs at least this many adds per element (one transcendental,
+// expr/primitives.hpp) is slower than storing it once into a row in cache and loading it again.
+inline constexpr int keep_cost = 20;
+
 template <std::size_t N>
 struct node_list {
     std::array<int, N> at{};
@@ -56,6 +64,9 @@ struct plan {
     // A reduction's accumulation in the nest: in loop p, or (a sum over tokens of a PerToken
     // value) p == loops, once per token after the last loop; -1: not accumulated in the nest.
     std::array<std::array<int, N>, max_nests> accumulate_at{};
+    // An Act value that loop p of the nest computes and keeps in a row buffer, which the later
+    // loops of the nest that need it load; -1: recomputed wherever it is needed.
+    std::array<std::array<int, N>, max_nests> kept_at{};
     std::array<bool, N> materialized{};  // computed once per call, in the prologue of nest[i]
     std::array<bool, N> saved{};         // a PerToken value stored per token, read by later nests
     std::array<int, O> output_nest{};    // where each output is written
@@ -129,89 +140,130 @@ constexpr void need_materialized(plan<N, O>& p, std::array<bool, N>& needed, int
     for (int j = 0; j < p.info[i].operand_count; ++j) need_materialized(p, needed, p.info[i].operands[j]);
 }
 
-// Pass 2: from the outputs backwards, nest by nest from the last, what is computed where.
+// What recomputing each Act node in a later loop of nest k costs per element: its primitive's
+// cost plus its computed Act operands' (a shared operand counts once per use; an operand kept in
+// a row costs a load, nothing), capped at keep_cost.
 template <std::size_t N, std::size_t O>
-constexpr void demand(plan<N, O>& p) {
-    std::array<bool, N> needed{};  // PerFeature / Scalar values, and sums over tokens, needed at all
-    for (std::size_t o = 0; o < O; ++o)
-        if (!p.info[p.outputs[o]].tokens) need_materialized(p, needed, p.outputs[o]);
+constexpr std::array<int, N> recompute_costs(const plan<N, O>& p, int k) {
+    std::array<int, N> cost{};
+    for (std::size_t i = 0; i < N; ++i) {
+        const node_info& n = p.info[i];
+        if (!p.is_act(static_cast<int>(i)) || p.is_source(static_cast<int>(i))) continue;
+        int sum = n.cost;
+        for (int j = 0; j < n.operand_count; ++j)
+            if (p.kept_at[k][n.operands[j]] < 0) sum += cost[n.operands[j]];
+        cost[i] = std::min(sum, keep_cost);
+    }
+    return cost;
+}
 
-    for (int k = p.nests - 1; k >= 0; --k) {
-        const auto phase = phases_in(p, k);
-        auto& element = p.element[k];
-        auto& token_at = p.token_at[k];
-        auto& accumulate_at = p.accumulate_at[k];
-        token_at.fill(-1);
-        accumulate_at.fill(-1);
-        std::array<bool, N> token_needed{};
+// Pass 2, for nest k: from its roots backwards, what is computed where. `needed` collects the
+// PerFeature and Scalar values, and sums over tokens, needed at all; cost is recompute_costs'.
+template <std::size_t N, std::size_t O>
+constexpr void demand_in(plan<N, O>& p, int k, std::array<bool, N>& needed, const std::array<int, N>& cost) {
+    const auto phase = phases_in(p, k);
+    auto& element = p.element[k];
+    auto& token_at = p.token_at[k];
+    auto& accumulate_at = p.accumulate_at[k];
+    auto& kept_at = p.kept_at[k];
+    element.fill(0);
+    token_at.fill(-1);
+    accumulate_at.fill(-1);
+    kept_at.fill(-1);
+    std::array<bool, N> token_needed{};
 
-        // The roots of nest k and the last loop they need.
-        int last = -1;
-        for (std::size_t o = 0; o < O; ++o) {
-            const int out = p.outputs[o];
-            if (p.nest[out] != k || !p.info[out].tokens) continue;
-            if (p.info[out].features) last = std::max(last, phase[out]);
-            else token_needed[out] = true, last = std::max(last, phase[out] - 1);
+    // The roots of nest k and the last loop they need.
+    int last = -1;
+    for (std::size_t o = 0; o < O; ++o) {
+        const int out = p.outputs[o];
+        if (p.nest[out] != k || !p.info[out].tokens) continue;
+        if (p.info[out].features) last = std::max(last, phase[out]);
+        else token_needed[out] = true, last = std::max(last, phase[out] - 1);
+    }
+    for (std::size_t i = 0; i < N; ++i) {
+        if (p.saved[i] && p.nest[i] == k) token_needed[i] = true, last = std::max(last, phase[i] - 1);
+        if (p.info[i].what == category::sum_tokens && needed[i] && p.nest[i] == k + 1) {
+            const int a = p.info[i].operands[0];
+            if (p.info[a].features) last = std::max(last, phase[a]);
+            else token_needed[a] = true, last = std::max(last, phase[a] - 1);
         }
-        for (std::size_t i = 0; i < N; ++i) {
-            if (p.saved[i] && p.nest[i] == k) token_needed[i] = true, last = std::max(last, phase[i] - 1);
-            if (p.info[i].what == category::sum_tokens && needed[i] && p.nest[i] == k + 1) {
-                const int a = p.info[i].operands[0];
-                if (p.info[a].features) last = std::max(last, phase[a]);
-                else token_needed[a] = true, last = std::max(last, phase[a] - 1);
-            }
+    }
+    p.loops[k] = last + 1;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (p.info[i].what == category::sum_tokens && needed[i] && p.nest[i] == k + 1) {
+            const int a = p.info[i].operands[0];
+            if (p.info[a].features) accumulate_at[i] = phase[a], element[a] |= bit(phase[a]);
+            else accumulate_at[i] = p.loops[k];
         }
-        p.loops[k] = last + 1;
-        for (std::size_t i = 0; i < N; ++i) {
-            if (p.info[i].what == category::sum_tokens && needed[i] && p.nest[i] == k + 1) {
-                const int a = p.info[i].operands[0];
-                if (p.info[a].features) accumulate_at[i] = phase[a], element[a] |= bit(phase[a]);
-                else accumulate_at[i] = p.loops[k];
-            }
-        }
-        for (std::size_t o = 0; o < O; ++o) {
-            const int out = p.outputs[o];
-            if (p.nest[out] == k && p.is_act(out)) element[out] |= bit(last);
-        }
+    }
+    for (std::size_t o = 0; o < O; ++o) {
+        const int out = p.outputs[o];
+        if (p.nest[out] == k && p.is_act(out)) element[out] |= bit(last);
+    }
 
-        // Operands before users: walking backwards, every need is seen before the node is.
-        for (int i = static_cast<int>(N) - 1; i >= 0; --i) {
-            const node_info& n = p.info[i];
-            if (element[i] != 0 && !p.is_leaf(i)) {
-                if (!n.tokens) {
-                    need_materialized(p, needed, i);  // a PerFeature value: loaded from its buffer
-                } else {
-                    for (int j = 0; j < n.operand_count; ++j) {
-                        const int a = n.operands[j];
-                        if (p.info[a].features) element[a] |= element[i];
-                        else if (p.info[a].tokens) token_needed[a] = true;
-                        else need_materialized(p, needed, a);
-                    }
-                }
-            }
-            if (token_needed[i]) {
-                token_at[i] = phase[i];
-                if (p.is_leaf(i)) continue;
-                if (p.nest[i] < k) {
-                    p.saved[i] = true;  // computed by its own nest, processed after this one
-                    continue;
-                }
-                if (n.what == category::sum_features) {
-                    const int a = n.operands[0];
-                    accumulate_at[i] = phase[a];
-                    element[a] |= bit(phase[a]);
-                    continue;
+    // Operands before users: walking backwards, every need is seen before the node is.
+    for (int i = static_cast<int>(N) - 1; i >= 0; --i) {
+        const node_info& n = p.info[i];
+        if (element[i] != 0 && !p.is_leaf(i)) {
+            if (!n.tokens) {
+                need_materialized(p, needed, i);  // a PerFeature value: loaded from its buffer
+            } else {
+                // Every user is seen: element[i] is final. A value kept by its first loop
+                // needs its operands there only.
+                unsigned operands_in = element[i];
+                if (std::popcount(element[i]) > 1 && cost[i] >= keep_cost) {
+                    kept_at[i] = std::countr_zero(element[i]);
+                    operands_in = bit(kept_at[i]);
                 }
                 for (int j = 0; j < n.operand_count; ++j) {
                     const int a = n.operands[j];
-                    if (p.info[a].tokens) token_needed[a] = true;
+                    if (p.info[a].features) element[a] |= operands_in;
+                    else if (p.info[a].tokens) token_needed[a] = true;
                     else need_materialized(p, needed, a);
                 }
             }
         }
-        bool work = false;
-        for (std::size_t i = 0; i < N; ++i) work = work || element[i] != 0 || token_at[i] >= 0 || accumulate_at[i] >= 0;
-        p.token_loop[k] = work;
+        if (token_needed[i]) {
+            token_at[i] = phase[i];
+            if (p.is_leaf(i)) continue;
+            if (p.nest[i] < k) {
+                p.saved[i] = true;  // computed by its own nest, processed after this one
+                continue;
+            }
+            if (n.what == category::sum_features) {
+                const int a = n.operands[0];
+                accumulate_at[i] = phase[a];
+                element[a] |= bit(phase[a]);
+                continue;
+            }
+            for (int j = 0; j < n.operand_count; ++j) {
+                const int a = n.operands[j];
+                if (p.info[a].tokens) token_needed[a] = true;
+                else need_materialized(p, needed, a);
+            }
+        }
+    }
+    bool work = false;
+    for (std::size_t i = 0; i < N; ++i) work = work || element[i] != 0 || token_at[i] >= 0 || accumulate_at[i] >= 0;
+    p.token_loop[k] = work;
+}
+
+// Pass 2: nest by nest from the last, what is computed where. What a nest keeps in rows changes
+// what its kept values cost to recompute (an operand kept is a load): the nest is planned again
+// with the costs of the previous round until the kept values settle (at most three rounds; each
+// round is a complete plan of the nest, and only the place of Act computations differs).
+template <std::size_t N, std::size_t O>
+constexpr void demand(plan<N, O>& p) {
+    std::array<bool, N> needed{};
+    for (std::size_t o = 0; o < O; ++o)
+        if (!p.info[p.outputs[o]].tokens) need_materialized(p, needed, p.outputs[o]);
+    for (int k = p.nests - 1; k >= 0; --k) {
+        p.kept_at[k].fill(-1);
+        for (int round = 0; round < 3; ++round) {
+            const auto kept_before = p.kept_at[k];
+            demand_in(p, k, needed, recompute_costs(p, k));
+            if (p.kept_at[k] == kept_before) break;
+        }
     }
 }
 

@@ -111,21 +111,29 @@ private:
             return texts_[i].name;
         }
         if (source(i)) return texts_[i].name;
-        if (p >= 0 && n.features && n.tokens && uses[i] == 1) return formula(i, k, p, uses);
+        if (loaded(i, k, p)) return fmt::format("row_{}[j]", texts_[i].name);
+        if (inlined(i, k, p, uses)) return formula(i, k, p, uses);
         if (n.features && !n.tokens) return texts_[i].name + "[j]";
         return texts_[i].name;
     }
 
-    [[nodiscard]] int strength(int i, const std::array<int, N>& uses, int p) const {
+    // Whether loop p of nest k loads Act node i from the row an earlier loop kept it in.
+    [[nodiscard]] static bool loaded(int i, int k, int p) { return p >= 0 && plan.kept_at[k][i] >= 0 && p > plan.kept_at[k][i]; }
+
+    // Whether loop p of nest k writes Act node i where it is used (used once there, not kept).
+    [[nodiscard]] bool inlined(int i, int k, int p, const std::array<int, N>& uses) const {
         const auto& n = plan.info[i];
-        const bool inline_here = p >= 0 && n.features && n.tokens && uses[i] == 1 && !source(i);
-        if (!inline_here || n.what != fuse::category::elementwise) return 5;
+        return p >= 0 && n.features && n.tokens && uses[i] == 1 && !source(i) && !loaded(i, k, p) && plan.kept_at[k][i] != p;
+    }
+
+    [[nodiscard]] int strength(int i, const std::array<int, N>& uses, int k, int p) const {
+        if (!inlined(i, k, p, uses) || plan.info[i].what != fuse::category::elementwise) return 5;
         return texts_[i].precedence;
     }
 
     std::string operand(int a, int required, int k, int p, const std::array<int, N>& uses) const {
         const std::string text = reference(a, k, p, uses);
-        return strength(a, uses, p) < required ? fmt::format("({})", text) : text;
+        return strength(a, uses, k, p) < required ? fmt::format("({})", text) : text;
     }
 
     // The right-hand side computing node i.
@@ -199,7 +207,7 @@ private:
 
     void feature_loop(int k, int p) {
         std::array<int, N> uses{};
-        const auto computed = [&](int i) { return (plan.element[k][i] & fuse::passes::bit(p)) != 0; };
+        const auto computed = [&](int i) { return (plan.element[k][i] & fuse::passes::bit(p)) != 0 && !loaded(i, k, p); };
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
             if (computed(i) && !plan.is_leaf(i) && plan.info[i].tokens)
@@ -215,8 +223,10 @@ private:
             const int i = static_cast<int>(u);
             if (plan.info[i].what == fuse::category::sum_features && plan.accumulate_at[k][i] == p)
                 line(4, fmt::format("{} = 0", texts_[i].name));
-            if (computed(i) && !plan.is_leaf(i) && plan.info[i].tokens && uses[i] > 1)
-                body.push_back(fmt::format("{} = {}", texts_[i].name, formula(i, k, p, uses)));
+            if (!computed(i) || plan.is_leaf(i) || !plan.info[i].tokens) continue;
+            const bool kept = plan.kept_at[k][i] == p;
+            if (uses[i] > 1 || kept) body.push_back(fmt::format("{} = {}", texts_[i].name, formula(i, k, p, uses)));
+            if (kept) body.push_back(fmt::format("row_{}[j] = {}  // kept for the later loops", texts_[i].name, texts_[i].name));
         }
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
