@@ -571,7 +571,7 @@ private:
                 } else if constexpr (!plan.info[I].tokens) {
                     const stat* in = c.work->buffers[I].data() + j;
                     for (std::size_t l = 0; l < n; ++l) stats[I][l] = in[l];
-                } else if constexpr (constexpr int kept = plan.kept_at[K][I]; kept >= 0 && int(P) > kept) {
+                } else if constexpr (plan.loads_kept(K, I, P)) {
                     const T* in = c.work->template kept_rows<T>()[I].row(static_cast<std::size_t>(thread)) + j;
                     for (std::size_t l = 0; l < n; ++l) tiles[I][l] = in[l];
                 } else {

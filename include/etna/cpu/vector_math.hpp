@@ -40,22 +40,18 @@ struct float_form {
 };
 
 #ifdef ETNA_LIBMVEC
-template <>
-struct float_form<prim::exp> {
-    static float apply(float a) { return etna_libmvec_expf(a); }
+template <float (*Function)(float) noexcept>
+struct glibc_form {
+    static float apply(float a) { return Function(a); }
 };
 template <>
-struct float_form<prim::log> {
-    static float apply(float a) { return etna_libmvec_logf(a); }
-};
+struct float_form<prim::exp> : glibc_form<etna_libmvec_expf> {};
 template <>
-struct float_form<prim::tanh> {
-    static float apply(float a) { return etna_libmvec_tanhf(a); }
-};
+struct float_form<prim::log> : glibc_form<etna_libmvec_logf> {};
 template <>
-struct float_form<prim::erf> {
-    static float apply(float a) { return etna_libmvec_erff(a); }
-};
+struct float_form<prim::tanh> : glibc_form<etna_libmvec_tanhf> {};
+template <>
+struct float_form<prim::erf> : glibc_form<etna_libmvec_erff> {};
 #endif
 
 }  // namespace etna::cpu

@@ -18,7 +18,7 @@ namespace etna::fuse {
 //
 // Within a nest, PerToken values needed by a later nest are *saved* (O(T) memory) and Act values
 // are *recomputed* wherever they are needed (O(T x D) memory is never written but for outputs),
-// unless recomputing one costs more than keep_cost per element and it is needed in several
+// unless recomputing one costs at least keep_cost per element and it is needed in several
 // loops of a nest: then the first of them *keeps* it in a per-thread row buffer (D elements,
 // in cache) from which the later loops load it.
 // PerFeature and Scalar values that are not leaves are *materialized* once, in the prologue of
@@ -26,13 +26,14 @@ namespace etna::fuse {
 //
 // Act outputs are written in the last phase of their nest, after every read of that token's row,
 // so an output may overwrite an input that no later nest reads (an in-place residual update).
-// Positions of nodes, chosen from a plan: a constant that code generation iterates over, so
-// that it instantiates code for the nodes involved only (measured: iterating all nodes and
-// discarding with if constexpr made each kernel's compile time grow with node count x sites).
+
 // Recomputing an Act value that costs at least this many adds per element (one transcendental,
 // expr/primitives.hpp) is slower than storing it once into a row in cache and loading it again.
 inline constexpr int keep_cost = 20;
 
+// Positions of nodes, chosen from a plan: a constant that code generation iterates over, so
+// that it instantiates code for the nodes involved only (measured: iterating all nodes and
+// discarding with if constexpr made each kernel's compile time grow with node count x sites).
 template <std::size_t N>
 struct node_list {
     std::array<int, N> at{};
@@ -92,6 +93,8 @@ struct plan {
     }
     [[nodiscard]] constexpr bool is_act(int i) const { return info[i].tokens && info[i].features; }
     [[nodiscard]] constexpr bool is_per_token(int i) const { return info[i].tokens && !info[i].features; }
+    // Whether loop p of nest k loads Act node i from the row an earlier loop of the nest kept it in.
+    [[nodiscard]] constexpr bool loads_kept(int k, int i, int p) const { return kept_at[k][i] >= 0 && p > kept_at[k][i]; }
 };
 
 namespace passes {

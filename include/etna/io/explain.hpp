@@ -111,19 +111,16 @@ private:
             return texts_[i].name;
         }
         if (source(i)) return texts_[i].name;
-        if (loaded(i, k, p)) return fmt::format("row_{}[j]", texts_[i].name);
+        if (plan.loads_kept(k, i, p)) return fmt::format("row_{}[j]", texts_[i].name);
         if (inlined(i, k, p, uses)) return formula(i, k, p, uses);
         if (n.features && !n.tokens) return texts_[i].name + "[j]";
         return texts_[i].name;
     }
 
-    // Whether loop p of nest k loads Act node i from the row an earlier loop kept it in.
-    [[nodiscard]] static bool loaded(int i, int k, int p) { return p >= 0 && plan.kept_at[k][i] >= 0 && p > plan.kept_at[k][i]; }
-
     // Whether loop p of nest k writes Act node i where it is used (used once there, not kept).
     [[nodiscard]] bool inlined(int i, int k, int p, const std::array<int, N>& uses) const {
         const auto& n = plan.info[i];
-        return p >= 0 && n.features && n.tokens && uses[i] == 1 && !source(i) && !loaded(i, k, p) && plan.kept_at[k][i] != p;
+        return p >= 0 && n.features && n.tokens && uses[i] == 1 && !source(i) && !plan.loads_kept(k, i, p) && plan.kept_at[k][i] != p;
     }
 
     [[nodiscard]] int strength(int i, const std::array<int, N>& uses, int k, int p) const {
@@ -207,7 +204,7 @@ private:
 
     void feature_loop(int k, int p) {
         std::array<int, N> uses{};
-        const auto computed = [&](int i) { return (plan.element[k][i] & fuse::passes::bit(p)) != 0 && !loaded(i, k, p); };
+        const auto computed = [&](int i) { return (plan.element[k][i] & fuse::passes::bit(p)) != 0 && !plan.loads_kept(k, i, p); };
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
             if (computed(i) && !plan.is_leaf(i) && plan.info[i].tokens)
