@@ -86,15 +86,16 @@ const char* class_of(double v) {
 //   a * b          |b| ea + |a| eb + ea eb + u|v|   a / b            (ea + |v| eb) / (|b| - eb) + u|v|
 //   exp(a)         |v| (exp(ea) - 1) + 8u|v|        log(a)           -log(1 - ea / a) + 8u|v|
 //   sqrt(a)        ea / (sqrt(a - ea) + sqrt(a)) + u|v|              rsqrt(a)  1/sqrt(a - ea) - v + 2u|v|
-//   tanh(a)        min(ea, 2) + 8u|v|               erf(a)           min(2 ea / sqrt(pi), 2) + 8u|v|
+//   tanh(a)        min(ea, 2) + 8u|v|               erf(a)           min(2 ea / sqrt(pi), 2) + 16u|v|
 //   -a             ea                               max(a, b)        max(ea, eb)
 //   greater, select   exact, unless an operand's error could flip the comparison or the choice
 //   broadcast(a, leaf)   ea (a copy of a, in derived graphs only)
 //
-// with v the node's value. 8u for the math library's exp, log, tanh and erf, which are within 4
-// ulps but not correctly rounded (a float kernel calls libmvec's vector variants, within 4 ulps:
-// cpu/vector_math.hpp; the scalar functions are within 2); each u|v| also adds one subnormal, the
-// absolute error of an underflow. Leaves and extents are exact (both evaluations read the same inputs); a constant is
+// with v the node's value. 8u for the math library's exp, log and tanh, which are within 4 ulps
+// but not correctly rounded (a float kernel calls libmvec's vector variants, within 4 ulps:
+// cpu/vector_math.hpp; the scalar functions are within 2), 16u for erf (a float kernel's is a
+// rational function, within 8 ulps); each u|v| also adds one subnormal, the absolute error of an
+// underflow. Leaves and extents are exact (both evaluations read the same inputs); a constant is
 // rounded once. The float kernel holds statistics (sums, and the PerToken, PerFeature and Scalar
 // values computed from them) in double and computes Act values in float, a statistic entering a
 // sum as two floats (cpu/kernel.hpp); the float bound, which assumes every operation in float,
@@ -261,7 +262,7 @@ double elementwise_bound(primitive op, double v, const double* a, const double* 
         return decided && others_certain ? 0 : unbounded;
     }
     const double rounding = p.unit * std::abs(v) + p.smallest;
-    const double library = 8 * p.unit * std::abs(v) + p.smallest;  // exp, log, tanh, erf: within 4 ulps
+    const double library = 8 * p.unit * std::abs(v) + p.smallest;  // exp, log, tanh: within 4 ulps
     double e = 0;
     switch (op) {
     case primitive::add:
@@ -294,7 +295,7 @@ double elementwise_bound(primitive op, double v, const double* a, const double* 
         else e = 1 / std::sqrt(a[0] - ea[0]) - 1 / std::sqrt(a[0]) + 2 * rounding;
         break;
     case primitive::tanh: e = std::min(ea[0], 2.0) + library; break;
-    case primitive::erf: e = std::min(1.1283791670955126 * ea[0], 2.0) + library; break;
+    case primitive::erf: e = std::min(1.1283791670955126 * ea[0], 2.0) + 16 * p.unit * std::abs(v) + p.smallest; break;
     case primitive::max: e = std::max(ea[0], ea[1]); break;
     case primitive::greater:
         if (exact) return 0;

@@ -494,9 +494,10 @@ private:
     }
 
     // One token of nest K: its phases, each a loop over tiles of its features, and its
-    // PerToken values between them.
+    // PerToken values between them. Flattened: every tile and lambda inlined into it, which GCC
+    // stops doing by itself in a translation unit with many kernels (a tile became a call).
     template <std::size_t K, element T>
-    static void token(call<T>& c, std::size_t t, int thread) {
+    [[gnu::flatten]] static void token(call<T>& c, std::size_t t, int thread) {
         stat values[N]{};                // this token's PerToken values
         alignas(64) stat sums[N][W];     // lanes of the feature reductions of the current loop
         cpu::repeat(std::make_index_sequence<plan.loops[K] + 1>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
@@ -575,9 +576,11 @@ private:
                     const T* in = c.work->template kept_rows<T>()[I].row(static_cast<std::size_t>(thread)) + j;
                     for (std::size_t l = 0; l < n; ++l) tiles[I][l] = in[l];
                 } else {
+                    // GCC reports the `omp simd` loop below at its first read of an operand: the
+                    // line of tiles[A][l] stands for that loop in tests/cpu/vectorization.cmake.
                     const auto operand = [&]<int A>(std::size_t l) {
                         if constexpr (is_statistic(A) && plan.info[A].features) return stats[A][l];
-                        else if constexpr (plan.info[A].features) return tiles[A][l];
+                        else if constexpr (plan.info[A].features) return tiles[A][l];  // [vectorized]
                         else if constexpr (plan.info[A].tokens) return values[A];
                         else return c.uniform[A];
                     };
@@ -593,7 +596,10 @@ private:
                             else tiles[I][l] = (high - other) + low;
                         }
                     } else {
-                        for (std::size_t l = 0; l < n; ++l)  // [vectorized]
+                        // omp simd: the lanes are independent, which GCC cannot always see by itself
+                        // (a select it turned into a branch around a division: float erf's clamp).
+#pragma omp simd
+                        for (std::size_t l = 0; l < n; ++l)
                             tiles[I][l] = apply<typename E::op, I, T>([&]<int A>() { return operand.template operator()<A>(l); });
                     }
                     if constexpr (plan.kept_at[K][I] == int(P)) {
