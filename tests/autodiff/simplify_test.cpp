@@ -60,6 +60,25 @@ TEST_CASE("sums are linear: they split over + and -, and factors constant along 
     STATIC_REQUIRE(same(sum<axis::tokens, "d">(x * y), sum_t(x * y)));
 }
 
+TEST_CASE("a sum minus the same sum is 0, whether written whole or split", "[simplify]") {
+    using namespace simplify;
+    constexpr auto h = x + p * x * y;  // a post-norm residual's shape: x + x * f(x)
+    constexpr auto split = sum<axis::features, "d">(h);
+    STATIC_REQUIRE(same(split, sum_f(x) + sum_f(x * y) * p));
+    STATIC_REQUIRE(same(sub(split, sum_f(h)), constant<0.0>));
+    STATIC_REQUIRE(same(sub(sum_f(h), split), constant<0.0>));
+    STATIC_REQUIRE(same(sub(sum<axis::tokens, "d">(g * x), sum_t(g * x)), constant<0.0>));
+    STATIC_REQUIRE(same(sub(split, sum_f(x + x * y)), split - sum_f(x + x * y)));  // another sum stays
+}
+
+TEST_CASE("the derived post-norm backward does not recompute the sum the forward's mean is", "[simplify][grad]") {
+    constexpr auto b = param<"b">;
+    const std::string text = fmt::format("{}", grad(layer_norm(x + gelu(x), g, b), wrt(x)));
+    INFO(text);
+    // d var / d mean = -2 sum_f(h - mean) / D is 0: only the sums of dy g and dy g (h - mean) remain.
+    CHECK(text.find("sum_f(x)") == std::string::npos);
+}
+
 TEST_CASE("derived gradients are printed let-bound and have no trivial nodes", "[simplify][grad]") {
     constexpr auto b = param<"b">;
     const std::string text = fmt::format("{}", grad(layer_norm(x, g, b), wrt(x, g, b)));

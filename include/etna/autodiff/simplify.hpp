@@ -20,6 +20,7 @@
 //   0 + a -> a   a - 0 -> a   0 - a -> -a   a + -b -> a - b   a - -b -> a + b   a + a -> 2 * a
 //   a * 0 -> 0   a * 1 -> a   a * -1 -> -a  0 / a -> 0        a / 1 -> a        -(-a) -> a
 //   a - a -> 0   (a / b) * b -> a             select(c, 0, 0) -> 0
+//   sum(e) - sum(e) -> 0, whether each sum is written as the user's or split as below
 //   c1 op c2 -> the constant (folded at compile time)
 //
 // and sums that are linear where it pays: a sum over an axis splits over + and -, and factors
@@ -108,12 +109,25 @@ constexpr auto add(A a, B b) {
     else return node<prim::add>(a, b);
 }
 
+// Linear sums (below). Over is the summed axis; FeatureAxis names the feature axis a sum over
+// features runs along (it counts D for a value that lacks it).
+template <axis Over, fixed_string FeatureAxis, expression E>
+constexpr auto sum(E e);
+
+// A is reduction R as sum() splits it: sum_f(x) + 0.5 * sum_f(x * y) for R = sum_f(x + 0.5 x y).
+// The forward's mean keeps the user's sum, its adjoint's sum is split: a - a must see both.
+template <class A, class R>
+inline constexpr bool is_split_form_of = false;
+template <class A, axis Over, expression E>
+inline constexpr bool is_split_form_of<A, reduction<Over, E>> =
+    std::is_same_v<A, decltype(sum<Over, kind_of<E>::feature_axis>(E{}))>;
+
 template <expression A, expression B>
 constexpr auto sub(A a, B b) {
     if constexpr (is_constant<A> && is_constant<B>) return constant<A::value - B::value>;
     else if constexpr (is_zero<B>) return a;
     else if constexpr (is_zero<A>) return neg(b);
-    else if constexpr (std::is_same_v<A, B>) return constant<0.0>;
+    else if constexpr (std::is_same_v<A, B> || is_split_form_of<A, B> || is_split_form_of<B, A>) return constant<0.0>;
     else if constexpr (is_negation<B>) return add(a, first_operand_t<B>{});
     else return node<prim::sub>(a, b);
 }
@@ -159,11 +173,6 @@ template <expression A, expression Like>
 constexpr auto broadcast(A a, Like like) {
     return node<prim::broadcast>(a, like);
 }
-
-// Linear sums. Over is the summed axis; FeatureAxis names the feature axis a sum over features
-// runs along (it counts D for a value that lacks it).
-template <axis Over, fixed_string FeatureAxis, expression E>
-constexpr auto sum(E e);
 
 namespace detail {
 
