@@ -56,7 +56,7 @@ struct float_form<prim::tanh> : glibc_form<etna_libmvec_tanhf> {};
 // Float erf as a rational function, x P(x^2) / Q(x^2) on [-4, 4] (Eigen's and XLA's
 // coefficients; erf is +-1 in float beyond): a dozen multiply-adds and a division that vectorize
 // in the loop itself, where glibc's vector erff computes in double. Within 8 ulps of erf; a NaN
-// passes the clamp (std::max and std::min return their first operand when a comparison is false).
+// passes the clamp (NaN > 4 is false) and keeps its sign through copysign.
 template <>
 struct float_form<prim::erf> {
     static float apply(float a) {
