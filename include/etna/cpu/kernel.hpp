@@ -496,10 +496,48 @@ private:
     // One token of nest K: its phases, each a loop over tiles of its features, and its
     // PerToken values between them. Flattened: every tile and lambda inlined into it, which GCC
     // stops doing by itself in a translation unit with many kernels (a tile became a call).
+    // Where the tiles of one token read and write: row pointers, Scalar values and the streaming
+    // flag, looked up once per token into a local that no store of a tile can reach. Looked up
+    // in the call instead, they were reloaded for every tile: a tile writes through memcpy or
+    // streaming stores, which GCC must assume may write anywhere the call is.
+    template <element T>
+    struct token_rows {
+        const T* leaf[N];                  // Act and PerFeature leaves
+        const stat* statistic[N];          // statistic leaves and PerFeature statistics
+        T* kept[N];                        // this thread's kept rows
+        stat* partial[N];                  // this thread's partial sums over tokens
+        T* output[output_count > 0 ? output_count : 1];  // Act outputs of the nest
+        stat uniform[N];
+        bool streaming;
+    };
+
+    // Fills rows for token t of nest K: the entries its tiles read, and only those.
+    template <std::size_t K, element T>
+    static void look_up(const call<T>& c, std::size_t t, int thread, token_rows<T>& rows) {
+        const auto row = static_cast<std::size_t>(thread);
+        visit<plan.where([](int i) {
+            return plan.element[K][i] != 0 || plan.accumulate_at[K][i] >= 0 || !(plan.info[i].tokens || plan.info[i].features);
+        })>([&]<int I>() {
+            if constexpr (!(plan.info[I].tokens || plan.info[I].features)) rows.uniform[I] = c.uniform[I];
+            else if constexpr (plan.info[I].statistic_leaf) rows.statistic[I] = c.statistics[I].row(0);
+            else if constexpr (plan.is_leaf(I)) rows.leaf[I] = c.leaves[I].row(plan.info[I].tokens ? t : 0);
+            else if constexpr (!plan.info[I].tokens) rows.statistic[I] = c.work->buffers[I].data();
+            if constexpr (plan.kept_at[K][I] >= 0) rows.kept[I] = c.work->template kept_rows<T>()[I].row(row);
+            if constexpr (summed_over_tokens_in<K>(I) && plan.info[I].features) rows.partial[I] = c.work->partials[I].row(row);
+        });
+        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+            if constexpr (plan.output_nest[O] == int(K) && plan.is_act(plan.outputs[O]))
+                rows.output[O] = c.outputs.element_buffers[O].row(t);
+        });
+        rows.streaming = c.streaming;
+    }
+
     template <std::size_t K, element T>
     [[gnu::flatten]] static void token(call<T>& c, std::size_t t, int thread) {
         stat values[N]{};                // this token's PerToken values
         alignas(64) stat sums[N][W];     // lanes of the feature reductions of the current loop
+        token_rows<T> rows;
+        look_up<K>(c, t, thread, rows);
         cpu::repeat(std::make_index_sequence<plan.loops[K] + 1>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
             token_values<K, P>(c, t, values, sums);
             if constexpr (P < plan.loops[K]) {
@@ -510,8 +548,8 @@ private:
                 });
                 const std::size_t features = loop_width<K, P>(c);
                 std::size_t j = 0;
-                for (; j + W <= features; j += W) tile<K, P, true>(c, t, thread, j, W, values, sums);
-                if (j < features) tile<K, P, false>(c, t, thread, j, features - j, values, sums);
+                for (; j + W <= features; j += W) tile<K, P, true>(rows, j, W, values, sums);
+                if (j < features) tile<K, P, false>(rows, j, features - j, values, sums);
             }
         });
         finish_token<K>(c, t, thread, values);
@@ -555,8 +593,7 @@ private:
     // must compile to vector instructions; tests/cpu/vectorization.cmake checks that they do (the
     // copies of a tile in and out compile to memcpy, which is vectorized in its own way).
     template <std::size_t K, std::size_t P, bool Full, element T>
-    static void tile(call<T>& c, std::size_t t, int thread, std::size_t j, std::size_t count, const stat* values,
-                     stat (*sums)[W]) {
+    static void tile(const token_rows<T>& rows, std::size_t j, std::size_t count, const stat* values, stat (*sums)[W]) {
         const std::size_t n = Full ? W : count;
         alignas(64) T tiles[N][W];      // Act values and PerFeature leaves
         alignas(64) stat stats[N][W];   // PerFeature statistics
@@ -564,16 +601,16 @@ private:
             using E = node_at<I>;
             {
                 if constexpr (plan.info[I].statistic_leaf) {
-                    const stat* in = c.statistics[I].row(0) + j;
+                    const stat* in = rows.statistic[I] + j;
                     for (std::size_t l = 0; l < n; ++l) stats[I][l] = in[l];
                 } else if constexpr (plan.is_leaf(I)) {
-                    const T* in = c.leaves[I].row(plan.info[I].tokens ? t : 0) + j;
+                    const T* in = rows.leaf[I] + j;
                     for (std::size_t l = 0; l < n; ++l) tiles[I][l] = in[l];
                 } else if constexpr (!plan.info[I].tokens) {
-                    const stat* in = c.work->buffers[I].data() + j;
+                    const stat* in = rows.statistic[I] + j;
                     for (std::size_t l = 0; l < n; ++l) stats[I][l] = in[l];
                 } else if constexpr (plan.loads_kept(K, I, P)) {
-                    const T* in = c.work->template kept_rows<T>()[I].row(static_cast<std::size_t>(thread)) + j;
+                    const T* in = rows.kept[I] + j;
                     for (std::size_t l = 0; l < n; ++l) tiles[I][l] = in[l];
                 } else {
                     // GCC reports the `omp simd` loop below at its first read of an operand: the
@@ -582,7 +619,7 @@ private:
                         if constexpr (is_statistic(A) && plan.info[A].features) return stats[A][l];
                         else if constexpr (plan.info[A].features) return tiles[A][l];  // [vectorized]
                         else if constexpr (plan.info[A].tokens) return values[A];
-                        else return c.uniform[A];
+                        else return rows.uniform[A];
                     };
                     if constexpr (constexpr int s = split_operand<I, T>(); s >= 0) {
                         constexpr int a = plan.info[I].operands[0], b = plan.info[I].operands[1];
@@ -603,7 +640,7 @@ private:
                             tiles[I][l] = apply<typename E::op, I, T>([&]<int A>() { return operand.template operator()<A>(l); });
                     }
                     if constexpr (plan.kept_at[K][I] == int(P)) {
-                        T* out = c.work->template kept_rows<T>()[I].row(static_cast<std::size_t>(thread)) + j;
+                        T* out = rows.kept[I] + j;
                         for (std::size_t l = 0; l < n; ++l) out[l] = tiles[I][l];
                     }
                 }
@@ -616,7 +653,7 @@ private:
 #pragma omp simd
                     for (std::size_t l = 0; l < n; ++l) sums[I][l] += in[l];  // [vectorized]
                 } else {
-                    stat* partial = c.work->partials[I].row(static_cast<std::size_t>(thread)) + j;
+                    stat* partial = rows.partial[I] + j;
 #pragma omp simd
                     for (std::size_t l = 0; l < n; ++l) partial[l] += in[l];  // [vectorized]
                 }
@@ -626,8 +663,8 @@ private:
             cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
                 constexpr int out = plan.outputs[O];
                 if constexpr (plan.output_nest[O] == int(K) && plan.is_act(out)) {
-                    T* row = c.outputs.element_buffers[O].row(t) + j;
-                    if (Full && c.streaming && cpu::streamable(row, sizeof tiles[out])) cpu::stream_copy(row, tiles[out], W);
+                    T* row = rows.output[O] + j;
+                    if (Full && rows.streaming && cpu::streamable(row, sizeof tiles[out])) cpu::stream_copy(row, tiles[out], W);
                     else for (std::size_t l = 0; l < n; ++l) row[l] = tiles[out][l];  // a copy: GCC emits memcpy
                 }
             });
