@@ -33,7 +33,7 @@ namespace hana = boost::hana;
 
 constexpr auto x = input<"x">;
 constexpr auto r = input<"r">;
-constexpr auto mask = input<"mask", PerToken>;
+constexpr auto padding = mask<"mask">;  // 1 for a real token, 0 for padding (checked on binding)
 constexpr auto g = param<"g">;
 constexpr auto b = param<"b">;
 constexpr auto stream = r + x;  // the pre-norm residual stream
@@ -235,7 +235,7 @@ const int registered = [] {
     add_graph(graph::rms_norm, rms_norm(x, g), wrt(x, g));
     add_graph(graph::add_layer_norm, outputs(stream, layer_norm(stream, g, b)), wrt(x, g, b));
     add_graph(graph::post_norm_gelu, layer_norm(x + gelu(x), g, b), wrt(x, g, b));
-    add_graph(graph::batch_norm_masked, batch_norm_masked(x, mask, g, b), wrt(x, g, b));
+    add_graph(graph::batch_norm_masked, batch_norm_masked(x, padding, g, b), wrt(x, g, b));
     add_graph(graph::custom_norm, x * rsqrt(mean_f(x * x) + constant<1e-5>) * g + x, wrt(x, g));
     return 0;
 }();

@@ -71,6 +71,26 @@ TEST_CASE("a sum minus the same sum is 0, whether written whole or split", "[sim
     STATIC_REQUIRE(same(sub(split, sum_f(x + x * y)), split - sum_f(x + x * y)));  // another sum stays
 }
 
+TEST_CASE("a masked sum is linear in what it selects, and the masked sum of x minus its masked mean is 0", "[simplify]") {
+    using namespace simplify;
+    constexpr auto m = mask<"m">;
+    constexpr auto zero = constant<0.0>;
+    constexpr auto masked_mean = mean_t(x, m);  // sum_t(select(m, x, 0)) / sum_t(m)
+    constexpr auto selected = [](auto c, auto a) { return simplify::select(c, a, constant<0.0>); };  // PerToken c, PerFeature a allowed
+    STATIC_REQUIRE(same(sum<axis::tokens, "d">(selected(m, x + y)), sum_t(selected(m, x)) + sum_t(selected(m, y))));
+    STATIC_REQUIRE(same(sum<axis::tokens, "d">(selected(m, x - y)), sum_t(selected(m, x)) - sum_t(selected(m, y))));
+    STATIC_REQUIRE(same(sum<axis::tokens, "d">(selected(m, g * x)), sum_t(selected(m, x)) * g));
+    STATIC_REQUIRE(same(sum<axis::tokens, "d">(selected(m, g) * x), sum_t(selected(m, x)) * g));
+    STATIC_REQUIRE(same(sum<axis::tokens, "d">(selected(m, g)), g * sum_t(m)));  // a mask holds 0 and 1
+    STATIC_REQUIRE(same(sum<axis::tokens, "d">(selected(m, x - masked_mean)), zero));
+    // The shape the masked BatchNorm backward has: d var / d mean is a masked sum of x - mean.
+    STATIC_REQUIRE(same(sum<axis::tokens, "d">(selected(m, g) * (x - masked_mean)), zero));
+    // A PerToken input used as the condition may hold other values than 0 and 1: the tokens it
+    // selects are not counted by its sum, and nothing cancels.
+    STATIC_REQUIRE(same(sum<axis::tokens, "d">(selected(p, g)), g * sum_t(selected(p, constant<1.0>))));
+    STATIC_REQUIRE(!same(sum<axis::tokens, "d">(selected(p, x - mean_t(x, p))), zero));
+}
+
 TEST_CASE("the derived post-norm backward does not recompute the sum the forward's mean is", "[simplify][grad]") {
     constexpr auto b = param<"b">;
     const std::string text = fmt::format("{}", grad(layer_norm(x + gelu(x), g, b), wrt(x)));

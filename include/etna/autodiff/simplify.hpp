@@ -8,6 +8,7 @@
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/kind.hpp>
+#include <etna/expr/leaf.hpp>
 #include <etna/expr/literal.hpp>
 #include <etna/expr/node.hpp>
 #include <etna/expr/primitives.hpp>
@@ -29,17 +30,27 @@
 //   sum_f(a + b) -> sum_f(a) + sum_f(b)      sum_f(p * a) -> p * sum_f(a)   (p PerToken or Scalar)
 //   sum_f(a / p) -> sum_f(a) / p             sum_f(p) -> p * D
 //
+// and so does a masked sum, select(c, a, 0) being linear in a (a masked mean's adjoint is one):
+//
+//   sum_t(select(c, a, 0) * b) -> sum_t(select(c, a * b, 0))
+//   sum_t(select(c, a + b, 0)) -> sum_t(select(c, a, 0)) + sum_t(select(c, b, 0))  (and -, neg, / p)
+//   sum_t(select(c, p * a, 0)) -> p * sum_t(select(c, a, 0))   sum_t(select(m, p, 0)) -> p * sum_t(m)
+//
+// (p constant along the axis; the last for a mask leaf m only, which holds 0 and 1).
+//
 // This is what gives the derived LayerNorm backward the cost of the textbook formula: the sum of
 // the adjoint of x - mean(x), r * dn + 2 ds * xc, becomes r * sum_f(dn) + 2 ds * sum_f(xc), two
 // sums that no longer wait for r and ds, which are themselves sums; so the backward needs two
 // phases of reductions over a row, not three (tests/autodiff/plan_test.cpp). And sum_f(xc), the
 // sum of x - sum_f(x) / D, becomes sum_f(x) - (sum_f(x) / D) * D = sum_f(x) - sum_f(x) = 0: the
 // variance does not depend on the mean to first order, and the term vanishes instead of being
-// computed as a cancellation.
+// computed as a cancellation. The same holds for a mean over the unmasked tokens, and there it
+// saves a whole nest: a barrier and a pass over the data (tests/autodiff/vjp_test.cpp).
 //
 // a * 0 -> 0, 0 / a -> 0, a - a -> 0 and (a / b) * b -> a are not IEEE-exact where a or b is
 // infinite, NaN or (for the last) zero: a gradient term that is zero by the rules is zero, as in
-// every autodiff system. Simplified nodes may change kind
+// every autodiff system. Moving b into select(c, a * b, 0) is not either where c is 0 and b is
+// not finite, and that is the point: a masked token's b (NaN padding) is never read into the sum. Simplified nodes may change kind
 // (a * 0 is Scalar where a * x was Act); autodiff fits each gradient to its leaf's kind at the
 // end (broadcast).
 namespace etna::simplify {
@@ -209,6 +220,54 @@ constexpr auto extent_along() {
 
 }  // namespace detail
 
+// select(c, a, 0): a where c holds, 0 elsewhere; in a sum it is linear in a.
+template <class E>
+inline constexpr bool is_select_else_zero = false;
+template <expression C, expression A, expression Z>
+inline constexpr bool is_select_else_zero<elementwise<prim::select, C, A, Z>> = is_zero<Z>;
+
+// a * b whose factor I (0 or 1) is such a select.
+template <class E, std::size_t I>
+inline constexpr bool has_selected_factor = false;
+template <expression A, expression B, std::size_t I>
+inline constexpr bool has_selected_factor<elementwise<prim::mul, A, B>, I> = is_select_else_zero<std::conditional_t<I == 0, A, B>>;
+
+// The number of entries along the axis where c holds: sum(c) when c is a mask leaf (bound
+// masks hold only 0 and 1), else the sum of select(c, 1, 0).
+template <axis Over, fixed_string FeatureAxis, expression C>
+constexpr auto count_selected(C c) {
+    if constexpr (is_leaf<C> && C::role == leaf_role::mask) return sum<Over, FeatureAxis>(c);
+    else return reduction<Over, decltype(simplify::select(c, constant<1.0>, constant<0.0>))>{};
+}
+
+// sum(select(c, a, 0)), split over a as sum(a) is: over + and -, factors constant along the axis
+// out. With the masked mean m = sum_t(select(c, x, 0)) / sum_t(c) this makes
+// sum_t(select(c, x - m, 0)) = sum_t(select(c, x, 0)) - m * sum_t(c) = 0, the masked form of
+// "the variance does not depend on the mean to first order".
+template <axis Over, fixed_string FeatureAxis, expression C, expression A>
+constexpr auto selected_sum(C c, A a) {
+    if constexpr (!has_axis<Over, kind_of<A>>) {
+        return mul(a, count_selected<Over, FeatureAxis>(c));
+    } else if constexpr (is_node_of<A, prim::add>) {
+        return add(selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 0>{}),
+                   selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 1>{}));
+    } else if constexpr (is_node_of<A, prim::sub>) {
+        return sub(selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 0>{}),
+                   selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 1>{}));
+    } else if constexpr (is_node_of<A, prim::neg>) {
+        return neg(selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 0>{}));
+    } else if constexpr (detail::divides_by_constant_along<Over, A>) {
+        return div(selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 0>{}), detail::operand_t<A, 1>{});
+    } else if constexpr (is_node_of<A, prim::mul>) {
+        constexpr auto factors = detail::split_factors<Over>(a);
+        using outer = std::remove_cvref_t<decltype(boost::hana::second(factors))>;
+        if constexpr (is_constant_equal_to<outer, 1.0>) return reduction<Over, decltype(simplify::select(c, a, constant<0.0>))>{};
+        else return mul(selected_sum<Over, FeatureAxis>(c, boost::hana::first(factors)), outer{});
+    } else {
+        return reduction<Over, decltype(simplify::select(c, a, constant<0.0>))>{};
+    }
+}
+
 template <axis Over, fixed_string FeatureAxis, expression E>
 constexpr auto sum(E e) {
     if constexpr (!has_axis<Over, kind_of<E>>) {
@@ -221,6 +280,17 @@ constexpr auto sum(E e) {
         return neg(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}));
     } else if constexpr (detail::divides_by_constant_along<Over, E>) {
         return div(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}), detail::operand_t<E, 1>{});
+    } else if constexpr (is_select_else_zero<E>) {
+        return selected_sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}, detail::operand_t<E, 1>{});
+    } else if constexpr (has_selected_factor<E, 0>) {
+        // select(c, a, 0) * b = select(c, a * b, 0): 0 where c is 0 either way (b unread there)
+        using selected = detail::operand_t<E, 0>;
+        return selected_sum<Over, FeatureAxis>(detail::operand_t<selected, 0>{},
+                                               mul(detail::operand_t<selected, 1>{}, detail::operand_t<E, 1>{}));
+    } else if constexpr (has_selected_factor<E, 1>) {
+        using selected = detail::operand_t<E, 1>;
+        return selected_sum<Over, FeatureAxis>(detail::operand_t<selected, 0>{},
+                                               mul(detail::operand_t<E, 0>{}, detail::operand_t<selected, 1>{}));
     } else if constexpr (is_node_of<E, prim::mul>) {
         constexpr auto factors = detail::split_factors<Over>(e);
         using outer = std::remove_cvref_t<decltype(boost::hana::second(factors))>;
