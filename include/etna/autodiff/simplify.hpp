@@ -50,9 +50,9 @@
 // a * 0 -> 0, 0 / a -> 0, a - a -> 0 and (a / b) * b -> a are not IEEE-exact where a or b is
 // infinite, NaN or (for the last) zero: a gradient term that is zero by the rules is zero, as in
 // every autodiff system. Moving b into select(c, a * b, 0) is not either where c is 0 and b is
-// not finite, and that is the point: a masked token's b (NaN padding) is never read into the sum. Simplified nodes may change kind
-// (a * 0 is Scalar where a * x was Act); autodiff fits each gradient to its leaf's kind at the
-// end (broadcast).
+// not finite, and that is the point: a masked token's b (NaN padding) is never read into the
+// sum. Simplified nodes may change kind (a * 0 is Scalar where a * x was Act); autodiff fits
+// each gradient to its leaf's kind at the end (broadcast).
 namespace etna::simplify {
 
 template <class E>

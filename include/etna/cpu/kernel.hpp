@@ -493,9 +493,6 @@ private:
         c.threads_used = used;
     }
 
-    // One token of nest K: its phases, each a loop over tiles of its features, and its
-    // PerToken values between them. Flattened: every tile and lambda inlined into it, which GCC
-    // stops doing by itself in a translation unit with many kernels (a tile became a call).
     // Where the tiles of one token read and write: row pointers, Scalar values and the streaming
     // flag, looked up once per token into a local that no store of a tile can reach. Looked up
     // in the call instead, they were reloaded for every tile: a tile writes through memcpy or
@@ -532,6 +529,9 @@ private:
         rows.streaming = c.streaming;
     }
 
+    // One token of nest K: its phases, each a loop over tiles of its features, and its
+    // PerToken values between them. Flattened: every tile and lambda inlined into it, which GCC
+    // stops doing by itself in a translation unit with many kernels (a tile became a call).
     template <std::size_t K, element T>
     [[gnu::flatten]] static void token(call<T>& c, std::size_t t, int thread) {
         stat values[N]{};                // this token's PerToken values
