@@ -220,7 +220,11 @@ constexpr auto extent_along() {
 
 }  // namespace detail
 
-// select(c, a, 0): a where c holds, 0 elsewhere; in a sum it is linear in a.
+// Where a sum counts: everywhere (sum(a)), or where a condition c holds (sum(select(c, a, 0)),
+// a masked sum). Both are linear in a, and split by the same rules.
+struct everywhere {};
+
+// select(c, a, 0).
 template <class E>
 inline constexpr bool is_select_else_zero = false;
 template <expression C, expression A, expression Z>
@@ -232,73 +236,65 @@ inline constexpr bool has_selected_factor = false;
 template <expression A, expression B, std::size_t I>
 inline constexpr bool has_selected_factor<elementwise<prim::mul, A, B>, I> = is_select_else_zero<std::conditional_t<I == 0, A, B>>;
 
-// The number of entries along the axis where c holds: sum(c) when c is a mask leaf (bound
-// masks hold only 0 and 1), else the sum of select(c, 1, 0).
-template <axis Over, fixed_string FeatureAxis, expression C>
-constexpr auto count_selected(C c) {
-    if constexpr (is_leaf<C> && C::role == leaf_role::mask) return sum<Over, FeatureAxis>(c);
-    else return reduction<Over, decltype(simplify::select(c, constant<1.0>, constant<0.0>))>{};
+// a where w holds, 0 elsewhere.
+template <class Where, expression A>
+constexpr auto restricted(Where w, A a) {
+    if constexpr (std::is_same_v<Where, everywhere>) return a;
+    else return simplify::select(w, a, constant<0.0>);
 }
 
-// sum(select(c, a, 0)), split over a as sum(a) is: over + and -, factors constant along the axis
+// The number of entries along the axis where w holds: the extent everywhere, sum(m) for a mask
+// leaf m (bound masks hold only 0 and 1), else the sum of select(c, 1, 0).
+template <axis Over, fixed_string FeatureAxis, class Where>
+constexpr auto count_where(Where w) {
+    if constexpr (std::is_same_v<Where, everywhere>) return detail::extent_along<Over, FeatureAxis>();
+    else if constexpr (is_leaf<Where> && Where::role == leaf_role::mask) return sum<Over, FeatureAxis>(w);
+    else return reduction<Over, decltype(restricted(w, constant<1.0>))>{};
+}
+
+// The sum along Over of e where w holds, split: over + and -, factors constant along the axis
 // out. With the masked mean m = sum_t(select(c, x, 0)) / sum_t(c) this makes
 // sum_t(select(c, x - m, 0)) = sum_t(select(c, x, 0)) - m * sum_t(c) = 0, the masked form of
 // "the variance does not depend on the mean to first order".
-template <axis Over, fixed_string FeatureAxis, expression C, expression A>
-constexpr auto selected_sum(C c, A a) {
-    if constexpr (!has_axis<Over, kind_of<A>>) {
-        return mul(a, count_selected<Over, FeatureAxis>(c));
-    } else if constexpr (is_node_of<A, prim::add>) {
-        return add(selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 0>{}),
-                   selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 1>{}));
-    } else if constexpr (is_node_of<A, prim::sub>) {
-        return sub(selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 0>{}),
-                   selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 1>{}));
-    } else if constexpr (is_node_of<A, prim::neg>) {
-        return neg(selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 0>{}));
-    } else if constexpr (detail::divides_by_constant_along<Over, A>) {
-        return div(selected_sum<Over, FeatureAxis>(c, detail::operand_t<A, 0>{}), detail::operand_t<A, 1>{});
-    } else if constexpr (is_node_of<A, prim::mul>) {
-        constexpr auto factors = detail::split_factors<Over>(a);
+template <axis Over, fixed_string FeatureAxis, class Where, expression E>
+constexpr auto sum_where(Where w, E e) {
+    constexpr bool unconditional = std::is_same_v<Where, everywhere>;
+    if constexpr (!has_axis<Over, kind_of<E>>) {
+        return mul(e, count_where<Over, FeatureAxis>(w));
+    } else if constexpr (is_node_of<E, prim::add>) {
+        return add(sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 0>{}),
+                   sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 1>{}));
+    } else if constexpr (is_node_of<E, prim::sub>) {
+        return sub(sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 0>{}),
+                   sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 1>{}));
+    } else if constexpr (is_node_of<E, prim::neg>) {
+        return neg(sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 0>{}));
+    } else if constexpr (detail::divides_by_constant_along<Over, E>) {
+        return div(sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 0>{}), detail::operand_t<E, 1>{});
+    } else if constexpr (unconditional && is_select_else_zero<E>) {
+        return sum_where<Over, FeatureAxis>(detail::operand_t<E, 0>{}, detail::operand_t<E, 1>{});
+    } else if constexpr (unconditional && has_selected_factor<E, 0>) {
+        // select(c, a, 0) * b = select(c, a * b, 0): 0 where c is 0 either way (b unread there)
+        using selected = detail::operand_t<E, 0>;
+        return sum_where<Over, FeatureAxis>(detail::operand_t<selected, 0>{},
+                                            mul(detail::operand_t<selected, 1>{}, detail::operand_t<E, 1>{}));
+    } else if constexpr (unconditional && has_selected_factor<E, 1>) {
+        using selected = detail::operand_t<E, 1>;
+        return sum_where<Over, FeatureAxis>(detail::operand_t<selected, 0>{},
+                                            mul(detail::operand_t<E, 0>{}, detail::operand_t<selected, 1>{}));
+    } else if constexpr (is_node_of<E, prim::mul>) {
+        constexpr auto factors = detail::split_factors<Over>(e);
         using outer = std::remove_cvref_t<decltype(boost::hana::second(factors))>;
-        if constexpr (is_constant_equal_to<outer, 1.0>) return reduction<Over, decltype(simplify::select(c, a, constant<0.0>))>{};
-        else return mul(selected_sum<Over, FeatureAxis>(c, boost::hana::first(factors)), outer{});
+        if constexpr (is_constant_equal_to<outer, 1.0>) return reduction<Over, decltype(restricted(w, e))>{};
+        else return mul(sum_where<Over, FeatureAxis>(w, boost::hana::first(factors)), outer{});
     } else {
-        return reduction<Over, decltype(simplify::select(c, a, constant<0.0>))>{};
+        return reduction<Over, decltype(restricted(w, e))>{};
     }
 }
 
 template <axis Over, fixed_string FeatureAxis, expression E>
 constexpr auto sum(E e) {
-    if constexpr (!has_axis<Over, kind_of<E>>) {
-        return mul(e, detail::extent_along<Over, FeatureAxis>());
-    } else if constexpr (is_node_of<E, prim::add>) {
-        return add(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}), sum<Over, FeatureAxis>(detail::operand_t<E, 1>{}));
-    } else if constexpr (is_node_of<E, prim::sub>) {
-        return sub(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}), sum<Over, FeatureAxis>(detail::operand_t<E, 1>{}));
-    } else if constexpr (is_node_of<E, prim::neg>) {
-        return neg(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}));
-    } else if constexpr (detail::divides_by_constant_along<Over, E>) {
-        return div(sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}), detail::operand_t<E, 1>{});
-    } else if constexpr (is_select_else_zero<E>) {
-        return selected_sum<Over, FeatureAxis>(detail::operand_t<E, 0>{}, detail::operand_t<E, 1>{});
-    } else if constexpr (has_selected_factor<E, 0>) {
-        // select(c, a, 0) * b = select(c, a * b, 0): 0 where c is 0 either way (b unread there)
-        using selected = detail::operand_t<E, 0>;
-        return selected_sum<Over, FeatureAxis>(detail::operand_t<selected, 0>{},
-                                               mul(detail::operand_t<selected, 1>{}, detail::operand_t<E, 1>{}));
-    } else if constexpr (has_selected_factor<E, 1>) {
-        using selected = detail::operand_t<E, 1>;
-        return selected_sum<Over, FeatureAxis>(detail::operand_t<selected, 0>{},
-                                               mul(detail::operand_t<E, 0>{}, detail::operand_t<selected, 1>{}));
-    } else if constexpr (is_node_of<E, prim::mul>) {
-        constexpr auto factors = detail::split_factors<Over>(e);
-        using outer = std::remove_cvref_t<decltype(boost::hana::second(factors))>;
-        if constexpr (is_constant_equal_to<outer, 1.0>) return reduction<Over, E>{};
-        else return mul(sum<Over, FeatureAxis>(boost::hana::first(factors)), outer{});
-    } else {
-        return reduction<Over, E>{};
-    }
+    return sum_where<Over, FeatureAxis>(everywhere{}, e);
 }
 
 }  // namespace etna::simplify
