@@ -1,6 +1,8 @@
-// etna: expression templates for normalization and autodiff. Include this header for everything.
+// etna: expression templates for normalization and autodiff. Include this header for everything but
+// training (etna/train/model.hpp: a stack of blocks, AdamW, checkpoints), which compiles kernels of its own.
 #pragma once
 
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/fixed_string.hpp>
@@ -18,6 +20,8 @@
 #include <etna/ops/batch_norm.hpp>
 #include <etna/ops/blocks.hpp>
 #include <etna/ops/layer_norm.hpp>
+#include <etna/ops/linear.hpp>
+#include <etna/ops/loss.hpp>
 #include <etna/ops/parameter_checks.hpp>
 #include <etna/ops/rms_norm.hpp>
 #include <etna/ops/standardize.hpp>
@@ -31,6 +35,7 @@
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/error.hpp>
 #include <etna/runtime/interpreter.hpp>
+#include <etna/runtime/random.hpp>
 #include <etna/runtime/sizes.hpp>
 #include <etna/runtime/tensor.hpp>
 #include <etna/runtime/view.hpp>
@@ -38,12 +43,16 @@
 #include <etna/fuse/graph_table.hpp>
 #include <etna/fuse/plan.hpp>
 #include <etna/fuse/recompute.hpp>
+#include <etna/fuse/tiles.hpp>
 
 #include <etna/cpu/compile.hpp>
 #include <etna/cpu/into.hpp>
+#include <etna/cpu/gemm.hpp>
 #include <etna/cpu/kernel.hpp>
+#include <etna/cpu/tiled_kernel.hpp>
 #include <etna/cpu/workspace.hpp>
 
+#include <etna/io/checkpoint.hpp>
 #include <etna/io/dot.hpp>
 #include <etna/io/explain.hpp>
 #include <etna/io/formula.hpp>

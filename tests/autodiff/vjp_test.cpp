@@ -112,7 +112,7 @@ TEST_CASE("the LayerNorm pair saves the row mean and rstd, and its backward read
     const std::string text = explain(pair{});
     INFO(text);
     CHECK(text.find("saved0 (PerToken) = mean_f(x)") != std::string::npos);
-    CHECK(text.find("forward (out1 = saved0, out2 = saved1, in double)") != std::string::npos);
+    CHECK(text.find("forward (out1 = saved0, out2 = saved1)") != std::string::npos);
     CHECK(text.find("backward kernel: out0 (Act), out1 (PerFeature), out2 (PerFeature); 1 loop nest over tokens, 2 loops") !=
           std::string::npos);
     // The statistics are doubles in the backward's traffic: 3 rows (x, dy, dx) and two of them.

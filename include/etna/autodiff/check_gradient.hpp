@@ -19,6 +19,7 @@
 #include <etna/expr/graph.hpp>
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/interpreter.hpp>
+#include <etna/runtime/random.hpp>
 #include <etna/runtime/tensor.hpp>
 
 namespace etna {
@@ -38,27 +39,6 @@ struct gradient_check_result {
 };
 
 namespace autodiff::checking {
-
-// splitmix64 as a stream, normal samples by Box-Muller: the same numbers on every platform.
-struct normal_stream {
-    std::uint64_t state;
-    double next_normal() {
-        const double u1 = uniform();
-        const double u2 = uniform();
-        return std::sqrt(-2.0 * std::log(1.0 - u1)) * std::cos(6.283185307179586 * u2);
-    }
-    double uniform() {
-        std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-    }
-    tensor<double> normal_like(view<const double> shape) {
-        tensor<double> t(shape.rows(), shape.cols());
-        for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = next_normal();
-        return t;
-    }
-};
 
 inline double dot(view<const double> a, view<const double> b) {
     double sum = 0;

@@ -11,6 +11,7 @@
 
 #include <etna/autodiff/simplify.hpp>
 #include <etna/autodiff/term.hpp>
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/fixed_string.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/expr/kind.hpp>
@@ -161,6 +162,14 @@ template <class D, axis Over, class A>
 constexpr auto rules_of(reduction<Over, A> node) {
     return decltype(node)::adjoint(functions{}, term<D>{}, term<decltype(node)>{}, term<A>{});
 }
+template <class D, class A, class W, bool Transposed>
+constexpr auto rules_of(matmul_node<A, W, Transposed> node) {
+    return decltype(node)::adjoint(functions{}, term<D>{}, term<decltype(node)>{}, term<A>{}, term<W>{});
+}
+template <class D, class A, class B>
+constexpr auto rules_of(outer_sum_node<A, B> node) {
+    return decltype(node)::adjoint(functions{}, term<D>{}, term<decltype(node)>{}, term<A>{}, term<B>{});
+}
 
 template <std::size_t Slot, class First, class... Rest>
 constexpr auto term_at(prim::adjoint_terms<First, Rest...>) {
@@ -179,12 +188,15 @@ constexpr auto contribution() {
         constexpr auto received = expression_of(term_at<Slot>(rules_of<D>(U{})));
         using UK = kind_of<U>;
         using OK = kind_of<Operand>;
+        // A contraction's rule sums by itself: its terms have their operands' kinds already.
+        constexpr bool broadcasts = !is_contraction<U>;
         constexpr auto over_tokens = [](auto c) {
-            if constexpr (UK::has_tokens && !OK::has_tokens) return simplify::sum<axis::tokens, UK::feature_axis>(c);
+            if constexpr (broadcasts && UK::has_tokens && !OK::has_tokens) return simplify::sum<axis::tokens, UK::feature_axis>(c);
             else return c;
         };
         constexpr auto over_features = [](auto c) {
-            if constexpr (UK::has_features && !OK::has_features) return simplify::sum<axis::features, UK::feature_axis>(c);
+            if constexpr (broadcasts && UK::has_features && !OK::has_features)
+                return simplify::sum<axis::features, UK::feature_axis>(c);
             else return c;
         };
         return over_features(over_tokens(received));

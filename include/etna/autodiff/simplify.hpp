@@ -5,6 +5,7 @@
 
 #include <boost/hana/pair.hpp>
 
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/kind.hpp>
@@ -110,13 +111,16 @@ constexpr auto neg(A a) {
 }
 
 template <expression A, expression B>
+constexpr auto sub(A a, B b);
+
+template <expression A, expression B>
 constexpr auto add(A a, B b) {
     if constexpr (is_constant<A> && is_constant<B>) return constant<A::value + B::value>;
     else if constexpr (is_zero<A>) return b;
     else if constexpr (is_zero<B>) return a;
     else if constexpr (std::is_same_v<A, B>) return node<prim::mul>(constant<2.0>, a);
-    else if constexpr (is_negation<B>) return node<prim::sub>(a, first_operand_t<B>{});
-    else if constexpr (is_negation<A>) return node<prim::sub>(b, first_operand_t<A>{});
+    else if constexpr (is_negation<B>) return sub(a, first_operand_t<B>{});
+    else if constexpr (is_negation<A>) return sub(b, first_operand_t<A>{});
     else return node<prim::add>(a, b);
 }
 
@@ -183,6 +187,25 @@ constexpr auto exp(A a) {
 template <expression A, expression Like>
 constexpr auto broadcast(A a, Like like) {
     return node<prim::broadcast>(a, like);
+}
+
+// a as a value of like's kind: a itself, or broadcast (the constant adjoint that sum(y) gives y).
+template <expression A, expression Like>
+constexpr auto fit(A a, Like like) {
+    if constexpr (std::is_same_v<kind_of<A>, kind_of<Like>> || is_zero<A>) return a;
+    else return broadcast(a, like);
+}
+
+template <bool Transposed, expression A, expression W>
+constexpr auto matmul(A, W) {
+    if constexpr (is_zero<A> || is_zero<W>) return constant<0.0>;
+    else return matmul_node<A, W, Transposed>{};
+}
+
+template <expression A, expression B>
+constexpr auto outer_sum(A, B) {
+    if constexpr (is_zero<A> || is_zero<B>) return constant<0.0>;
+    else return outer_sum_node<A, B>{};
 }
 
 namespace detail {

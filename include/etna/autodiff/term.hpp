@@ -62,6 +62,18 @@ struct functions {
     constexpr auto greater(A a, B b) const {
         return as_term(simplify::greater(expression_of(a), expression_of(b)));
     }
+    template <class A, class Like>
+    constexpr auto fit(A a, Like like) const {
+        return as_term(simplify::fit(expression_of(a), expression_of(like)));
+    }
+    template <bool Transposed, class A, class W>
+    constexpr auto matmul(A a, W w) const {
+        return as_term(simplify::matmul<Transposed>(expression_of(a), expression_of(w)));
+    }
+    template <class A, class B>
+    constexpr auto outer_sum(A a, B b) const {
+        return as_term(simplify::outer_sum(expression_of(a), expression_of(b)));
+    }
 };
 
 }  // namespace etna::autodiff

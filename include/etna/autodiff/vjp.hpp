@@ -16,6 +16,7 @@
 
 #include <etna/autodiff/grad.hpp>
 #include <etna/cpu/into.hpp>
+#include <etna/cpu/compile.hpp>
 #include <etna/cpu/kernel.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/fixed_string.hpp>
@@ -44,9 +45,11 @@ struct seed_is_a_leaf_of_the_forward {
 
 namespace autodiff {
 
-// Saved statistic K, standing for forward node Node in the backward graph.
+// Saved value K, standing for forward node Node in the backward graph: a statistic (in double),
+// or an Act value (a contraction's result) in the element type of the call.
 template <std::size_t K, class Node>
-using saved_leaf_t = leaf<leaf_role::statistic, numbered<"saved", K>(), kind_of<Node>>;
+using saved_leaf_t = leaf<kind_of<Node>::has_tokens && kind_of<Node>::has_features ? leaf_role::input : leaf_role::statistic,
+                          numbered<"saved", K>(), kind_of<Node>>;
 
 // What the training forward of F saves for the backward graph B (B = grad of F): walking down
 // from B's outputs, the first node on each path that F computes too and that is worth saving
@@ -99,28 +102,12 @@ struct saving {
     using leaf = saved_leaf_t<K, node<K>>;
 };
 
-// E with every saved node replaced by its statistic leaf.
-template <class S, class E>
-constexpr auto substituted(E);
-
-template <class S, class Op, class... Args>
-constexpr auto rebuilt(elementwise<Op, Args...>) {
-    return elementwise<Op, decltype(substituted<S>(Args{}))...>{};
-}
-template <class S, axis Over, class A>
-constexpr auto rebuilt(reduction<Over, A>) {
-    return reduction<Over, decltype(substituted<S>(A{}))>{};
-}
-template <class S, class E>
-constexpr auto rebuilt(E e) {
-    return e;
-}
-
+// E with every saved node replaced by its leaf.
 template <class S, class E>
 constexpr auto substituted(E e) {
     constexpr int rank = S::rank[index_in<E>(typename S::nodes{})];
     if constexpr (rank >= 0) return saved_leaf_t<static_cast<std::size_t>(rank), E>{};
-    else return rebuilt<S>(e);
+    else return map_operands(e, [](auto operand) { return substituted<S>(operand); });
 }
 
 template <class S, class... Roots>
@@ -152,12 +139,49 @@ struct bound_identity {
 
 }  // namespace autodiff
 
+template <class User, class Forward, class Backward, class Saving, class Seeds>
+class training_pair;
+
+// What a training forward keeps for its backward: the saved values (statistics in double, Act
+// values in the element type of the forward) and where the forward's data was. A pair keeps one
+// tape of its own; a stack of layers that share one pair keeps a tape per layer.
+template <class Saving, std::size_t Leaves>
+class tape {
+public:
+    static constexpr std::size_t count = Saving::count;
+
+    template <std::size_t K>
+    static constexpr bool is_act = kind_of<typename Saving::template node<K>>::has_tokens &&
+                                   kind_of<typename Saving::template node<K>>::has_features;
+
+    // Saved value K as the last forward wrote it, in double or in the forward's element type T.
+    template <std::size_t K, element T = double>
+    [[nodiscard]] view<const T> saved() const {
+        static_assert(K < count, "etna: the pair saves fewer values");
+        if constexpr (is_act<K>) return std::get<std::array<tensor<T>, count>>(activations_)[K].view();
+        else return statistics_[K].view();
+    }
+    [[nodiscard]] bool valid() const noexcept { return valid_; }
+
+private:
+    template <class, class, class, class, class>
+    friend class training_pair;
+
+    std::array<tensor<double>, count> statistics_;
+    std::tuple<std::array<tensor<float>, count>, std::array<tensor<double>, count>> activations_;
+    std::array<autodiff::bound_identity, Leaves> forward_data_{};
+    bool valid_ = false;
+    bool in_float_ = false;
+};
+
 // A training pair: forward(bindings...) computes the outputs as compile(out) does and keeps
-// the statistics the backward needs (in double, whatever the element type); backward(bindings...,
-// seeds...) computes the gradients from them. The backward accepts the forward's bindings
-// (those it does not read are ignored) and must be given the same data the last forward was:
-// what it saved describes that data. Like a kernel, a pair is not safe to call from two threads
-// at once.
+// what the backward needs (statistics in double; a contraction's result, which would cost the
+// backward a GEMM to recompute, in the element type); backward(bindings..., seeds...) computes
+// the gradients from them. The backward accepts the forward's bindings (those it does not read
+// are ignored) and must be given the same data the last forward was: what it saved describes
+// that data. Both take an optional tape first (pair.forward(tape, into(...), ...)), to keep
+// the saved values of several forwards apart. Like a kernel, a pair is not safe to call from
+// two threads at once.
 template <class User, class Forward, class Backward, class Saving, class Seeds>
 class training_pair {
     using user_graph = as_graph_t<User>;
@@ -171,6 +195,9 @@ public:
     static constexpr std::size_t saved_count = Saving::count;
     using forward_graph = Forward;
     using backward_graph = Backward;
+    using forward_kernel_type = compiled_t<Forward>;
+    using backward_kernel_type = compiled_t<Backward>;
+    using tape_type = tape<Saving, user_leaf_count>;
     template <std::size_t K>
     using saved_node = typename Saving::template node<K>;
     template <std::size_t K>
@@ -186,61 +213,72 @@ public:
     template <class... Bindings>
     auto forward(const Bindings&... bindings) {
         using T = typename cpu::bound_element<Bindings...>::type;
-        valid_ = false;
-        const sizes extents = kernel<Forward>::sizes_of(bindings...);
-        auto results = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return std::tuple{tensor<T>(kernel<Forward>::template output_rows<I>(extents),
-                                        kernel<Forward>::template output_cols<I>(extents))...};
-        }(std::make_index_sequence<user_outputs>{});
-        std::apply([&](auto&... outputs) { forward(into(outputs...), bindings...); }, results);
-        if constexpr (is_graph<User>) return results;
-        else return std::move(std::get<0>(results));
+        own_.valid_ = false;
+        return cpu::new_outputs<forward_kernel_type, T, user_outputs, is_graph<User>>(
+            forward_kernel_type::sizes_of(bindings...), [&](auto buffers) { forward(own_, buffers, bindings...); });
     }
 
     template <class... Views, class... Bindings>
     void forward(into_t<Views...> buffers, const Bindings&... bindings) {
+        forward(own_, buffers, bindings...);
+    }
+
+    template <class... Views, class... Bindings>
+    void forward(tape_type& kept, into_t<Views...> buffers, const Bindings&... bindings) {
         static_assert(sizeof...(Views) == user_outputs, "etna: into(...) needs exactly one buffer per output of the forward");
-        valid_ = false;
-        const sizes extents = kernel<Forward>::sizes_of(bindings...);
+        using T = typename cpu::bound_element<Bindings...>::type;
+        kept.valid_ = false;
+        const sizes extents = forward_kernel_type::sizes_of(bindings...);
         [&]<std::size_t... K>(std::index_sequence<K...>) {
-            (cpu::workspace<1>::fit(saved_[K], kernel<Forward>::template output_rows<user_outputs + K>(extents),
-                                    kernel<Forward>::template output_cols<user_outputs + K>(extents)),
-             ...);
-            forward_(into_t<Views..., double_view<K>...>{std::tuple_cat(buffers.views, std::tuple{saved_[K].view()...})},
-                     bindings...);
+            [[maybe_unused]] const auto saved_view = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+                const std::size_t rows = forward_kernel_type::template output_rows<user_outputs + J>(extents);
+                const std::size_t cols = forward_kernel_type::template output_cols<user_outputs + J>(extents);
+                if constexpr (tape_type::template is_act<J>) {
+                    auto& value = std::get<std::array<tensor<T>, saved_count>>(kept.activations_)[J];
+                    cpu::workspace<1>::fit(value, rows, cols);
+                    return value.view();
+                } else {
+                    cpu::workspace<1>::fit(kept.statistics_[J], rows, cols);
+                    return kept.statistics_[J].view();
+                }
+            };
+            auto all = std::tuple_cat(buffers.views, std::tuple{saved_view(std::integral_constant<std::size_t, K>{})...});
+            forward_(std::apply([](auto... views) { return into_t<decltype(views)...>{{views...}}; }, all), bindings...);
         }(std::make_index_sequence<saved_count>{});
         boost::hana::for_each(user_leaves{}, [&](auto node) {
             using Leaf = typename decltype(node)::type;
-            forward_data_[index_in<Leaf>(user_leaves{})] = autodiff::bound_identity::of(binding_for<Leaf>(bindings...));
+            kept.forward_data_[index_in<Leaf>(user_leaves{})] = autodiff::bound_identity::of(binding_for<Leaf>(bindings...));
         });
-        valid_ = true;
+        kept.in_float_ = std::is_same_v<T, float>;
+        kept.valid_ = true;
     }
 
     // The gradients, a std::tuple in the order of wrt(...).
     template <class... Bindings>
     auto backward(const Bindings&... bindings) {
-        return run_backward([&](const auto&... used) { return backward_(used...); }, bindings...);
+        return run_backward(own_, [&](const auto&... used) { return backward_(used...); }, bindings...);
     }
 
     template <class... Views, class... Bindings>
     void backward(into_t<Views...> buffers, const Bindings&... bindings) {
-        run_backward([&](const auto&... used) { backward_(buffers, used...); }, bindings...);
+        run_backward(own_, [&](const auto&... used) { backward_(buffers, used...); }, bindings...);
     }
 
-    [[nodiscard]] const kernel<Forward>& forward_kernel() const noexcept { return forward_; }
-    [[nodiscard]] const kernel<Backward>& backward_kernel() const noexcept { return backward_; }
+    template <class... Views, class... Bindings>
+    void backward(const tape_type& kept, into_t<Views...> buffers, const Bindings&... bindings) {
+        run_backward(kept, [&](const auto&... used) { backward_(buffers, used...); }, bindings...);
+    }
 
-    // Statistic K as the last forward saved it.
-    template <std::size_t K>
-    [[nodiscard]] view<const double> saved() const {
-        static_assert(K < saved_count, "etna: the pair saves fewer statistics");
-        return saved_[K].view();
+    [[nodiscard]] const forward_kernel_type& forward_kernel() const noexcept { return forward_; }
+    [[nodiscard]] const backward_kernel_type& backward_kernel() const noexcept { return backward_; }
+
+    // Saved value K as the last forward (of the pair's own tape) saved it.
+    template <std::size_t K, element T = double>
+    [[nodiscard]] view<const T> saved() const {
+        return own_.template saved<K, T>();
     }
 
 private:
-    template <std::size_t>
-    using double_view = view<double>;
-
     template <class Leaf>
     static constexpr bool is_user_leaf = index_in<Leaf>(user_leaves{}) < user_leaf_count;
     template <class Leaf>
@@ -251,9 +289,9 @@ private:
     static constexpr bool is_seed = []<class... S>(seed_list<S...>) { return (std::is_same_v<Seed, S> || ...); }(Seeds{});
 
     // Runs f on the backward kernel's bindings: those of the call that it reads, checked against
-    // the last forward's, then the saved statistics.
+    // the forward's of the tape, then the saved values.
     template <class F, class... Bindings>
-    auto run_backward(F&& f, const Bindings&... bindings) {
+    auto run_backward(const tape_type& kept, F&& f, const Bindings&... bindings) {
         static_assert((is_binding<Bindings> && ...), "etna: after into(...), every argument of backward must be a binding");
         constexpr auto check = []<class B>(B*) {
             using Leaf = typename B::leaf_type;
@@ -262,29 +300,35 @@ private:
             if constexpr (bindings_of<Leaf, Bindings...> > 1) (void)sizeof(diagnostic::leaf_bound_twice<Leaf::name>);
         };
         (check(static_cast<Bindings*>(nullptr)), ...);
-        if (!valid_) throw error("etna: backward needs the statistics of a forward: call forward first");
+        using T = typename cpu::bound_element<Bindings...>::type;
+        if (!kept.valid_) throw error("etna: backward needs the saved values of a forward: call forward first");
+        if (kept.in_float_ != std::is_same_v<T, float>)
+            throw error("etna: backward runs in the element type of its forward (the saved values are in it)");
         const auto same_as_forward = [&]<class B>(const B& bound) {
             using Leaf = typename B::leaf_type;
             if constexpr (is_user_leaf<Leaf> && read_by_backward<Leaf>) {
-                if (!(autodiff::bound_identity::of(bound) == forward_data_[index_in<Leaf>(user_leaves{})]))
+                if (!(autodiff::bound_identity::of(bound) == kept.forward_data_[index_in<Leaf>(user_leaves{})]))
                     throw error(fmt::format("etna: backward reads leaf '{}', which is bound to other data than in the last "
-                                            "forward; the saved statistics describe that forward's data: bind the same "
+                                            "forward; the saved values describe that forward's data: bind the same "
                                             "data, or run forward again",
                                             Leaf::name.view()));
             }
         };
         (same_as_forward(bindings), ...);
         return [&]<std::size_t... K>(std::index_sequence<K...>) {
+            [[maybe_unused]] const auto saved_binding = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+                if constexpr (tape_type::template is_act<J>) return saved_leaf<J>{} = kept.template saved<J, T>();
+                else return saved_leaf<J>{} = kept.template saved<J>();
+            };
             return with_bindings_of<Backward>(
-                [&](const auto&... kept) { return f(kept..., saved_leaf<K>{} = saved_[K].view()...); }, bindings...);
+                [&](const auto&... used) { return f(used..., saved_binding(std::integral_constant<std::size_t, K>{})...); },
+                bindings...);
         }(std::make_index_sequence<saved_count>{});
     }
 
-    kernel<Forward> forward_;
-    kernel<Backward> backward_;
-    std::array<tensor<double>, saved_count> saved_;
-    std::array<autodiff::bound_identity, user_leaf_count> forward_data_{};
-    bool valid_ = false;
+    forward_kernel_type forward_;
+    backward_kernel_type backward_;
+    tape_type own_;
 };
 
 // The training pair of out with respect to the leaves of wrt(...), seeded as grad(...) is.

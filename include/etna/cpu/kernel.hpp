@@ -16,6 +16,7 @@
 #endif
 
 #include <boost/hana/for_each.hpp>
+#include <boost/hana/none_of.hpp>
 #include <boost/hana/length.hpp>
 #include <fmt/format.h>
 
@@ -23,6 +24,7 @@
 #include <etna/cpu/stream.hpp>
 #include <etna/cpu/vector_math.hpp>
 #include <etna/cpu/workspace.hpp>
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/fuse/plan.hpp>
 #include <etna/runtime/binding.hpp>
@@ -108,6 +110,11 @@ class kernel {
     using roots = std::remove_cv_t<decltype(as_graph_t<G>::roots)>;
     static constexpr std::size_t N = node_count<G>;
     static constexpr std::size_t W = cpu::tile_width;
+    static_assert(boost::hana::none_of(nodes{}, [](auto node) {
+                      return boost::hana::bool_c<is_contraction<typename decltype(node)::type>>;
+                  }),
+                  "etna: kernel<G> runs graphs without contractions; compile(...) gives a graph with linear layers "
+                  "its tiled_kernel (cpu/tiled_kernel.hpp)");
 
 public:
     static constexpr auto plan = fuse::plan_of<G>;
@@ -131,13 +138,8 @@ public:
     auto operator()(const Bindings&... bindings) {
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
         using T = typename cpu::bound_element<Bindings...>::type;
-        const sizes extents = resolve_sizes<T>(bindings...);
-        auto results = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return std::tuple{tensor<T>(output_rows<I>(extents), output_cols<I>(extents))...};
-        }(std::make_index_sequence<output_count>{});
-        std::apply([&](auto&... outputs) { (*this)(into(outputs...), bindings...); }, results);
-        if constexpr (is_graph<G>) return results;
-        else return std::move(std::get<0>(results));
+        return cpu::new_outputs<kernel, T, output_count, is_graph<G>>(resolve_sizes<T>(bindings...),
+                                                                     [&](auto buffers) { (*this)(buffers, bindings...); });
     }
 
     // Computes the outputs into the given buffers, output i into the i-th. The buffers hold the
@@ -212,14 +214,7 @@ private:
                         std::is_same_v<typename Bindings::value_type, T>) && ...),
                       "etna: a kernel reads and writes one element type: every bound tensor, view or vector must hold "
                       "the element type of the outputs (float or double); convert with tensor<T>::copy_of");
-        sizes extents;
-        boost::hana::for_each(leaves_of(G{}), [&](auto node) {
-            using Leaf = typename decltype(node)::type;
-            const auto values = binding_for<Leaf>(bindings...).values();
-            extents.add_leaf<kind_of<Leaf>>(Leaf::name.view(), values.rows(), values.cols());
-            check_leaf_values<Leaf>(values);
-        });
-        return extents;
+        return sizes_of_bindings<G>(bindings...);
     }
 
     // Everything one call needs, shared by the nests.
@@ -348,20 +343,14 @@ private:
     template <std::size_t O, element T, class V>
     void check_output(const call<T>& c, const sizes& extents, const std::array<std::string_view, N>& names,
                       const view<V>& out) const {
-        const auto mismatch = [&](std::string_view what, std::size_t expected, std::size_t actual) {
-            return shape_error(fmt::format("output {}", O), expected, actual,
-                               fmt::format("etna: shape mismatch at output {} ({}): {} {}, expected {}", O,
-                                           kind_name<output_kind<O>>(), actual, what, expected));
-        };
-        if (out.rows() != output_rows<O>(extents)) throw mismatch("rows", output_rows<O>(extents), out.rows());
-        if (out.cols() != output_cols<O>(extents)) throw mismatch("columns", output_cols<O>(extents), out.cols());
+        cpu::check_output_shape<output_kind<O>>(O, out, output_rows<O>(extents), output_cols<O>(extents));
         for (std::size_t i = 0; i < N; ++i) {
             if (!plan.is_leaf(static_cast<int>(i))) continue;
             bool overlaps = false;
             bool same = false;
             const auto compare = [&](const auto& leaf) {
-                overlaps = overlap(out, leaf);
-                same = same_window(out, leaf);
+                overlaps = cpu::overlap(out, leaf);
+                same = cpu::same_window(out, leaf);
             };
             if (plan.info[i].statistic_leaf) compare(c.statistics[i]);
             else compare(c.leaves[i]);
@@ -377,24 +366,8 @@ private:
         }
         for (std::size_t other = 0; other < O; ++other)
             c.outputs.with(other, [&](const auto& earlier) {
-                if (overlap(out, earlier)) throw error(fmt::format("etna: outputs {} and {} overlap", other, O));
+                if (cpu::overlap(out, earlier)) throw error(fmt::format("etna: outputs {} and {} overlap", other, O));
             });
-    }
-
-    template <class A, class B>
-    static bool overlap(const view<A>& a, const view<B>& b) {
-        if (a.size() == 0 || b.size() == 0) return false;
-        const auto begin = [](const auto& v) { return reinterpret_cast<std::uintptr_t>(v.data()); };
-        const auto end = [](const auto& v) {
-            return reinterpret_cast<std::uintptr_t>(v.data() + (v.rows() - 1) * v.row_stride() + v.cols());
-        };
-        return begin(a) < end(b) && begin(b) < end(a);
-    }
-
-    template <class A, class B>
-    static bool same_window(const view<A>& a, const view<B>& b) {
-        return static_cast<const void*>(a.data()) == static_cast<const void*>(b.data()) && a.rows() == b.rows() &&
-               a.cols() == b.cols() && (a.rows() <= 1 || a.row_stride() == b.row_stride());
     }
 
     // The value of PerFeature or Scalar node A at feature j, outside the token loop.
@@ -546,21 +519,26 @@ private:
                 })>([&]<int I>() {
                     for (std::size_t l = 0; l < W; ++l) sums[I][l] = 0;
                 });
-                const std::size_t features = loop_width<K, P>(c);
-                std::size_t j = 0;
-                for (; j + W <= features; j += W) tile<K, P, true>(rows, j, W, values, sums);
-                if (j < features) tile<K, P, false>(rows, j, features - j, values, sums);
+                // One loop per feature axis of the phase (d and ff in a block's backward).
+                cpu::repeat(std::make_index_sequence<plan.axes>{}, [&]<std::size_t A>(std::integral_constant<std::size_t, A>) {
+                    if constexpr (plan.runs_axis(K, P, A)) {
+                        const std::size_t features = loop_width<K, P, A>(c);
+                        std::size_t j = 0;
+                        for (; j + W <= features; j += W) tile<K, P, A, true>(rows, j, W, values, sums);
+                        if (j < features) tile<K, P, A, false>(rows, j, features - j, values, sums);
+                    }
+                });
             }
         });
         finish_token<K>(c, t, thread, values);
     }
 
-    // The features a loop runs over: those of its nodes (all of one feature axis).
-    template <std::size_t K, std::size_t P, element T>
+    // The features loop P of nest K runs over along feature axis A: those of its nodes on A.
+    template <std::size_t K, std::size_t P, std::size_t A, element T>
     static std::size_t loop_width(const call<T>& c) {
         std::size_t width = 0;
         for (std::size_t i = 0; i < N; ++i)
-            if (plan.element[K][i] & fuse::passes::bit(P)) width = c.width[i];
+            if ((plan.element[K][i] & fuse::passes::bit(P)) && plan.axis[i] == int(A)) width = c.width[i];
         return width;
     }
 
@@ -592,12 +570,12 @@ private:
     // that an output may overwrite the input it is computed from). The loops marked [vectorized]
     // must compile to vector instructions; tests/cpu/vectorization.cmake checks that they do (the
     // copies of a tile in and out compile to memcpy, which is vectorized in its own way).
-    template <std::size_t K, std::size_t P, bool Full, element T>
+    template <std::size_t K, std::size_t P, std::size_t Axis, bool Full, element T>
     static void tile(const token_rows<T>& rows, std::size_t j, std::size_t count, const stat* values, stat (*sums)[W]) {
         const std::size_t n = Full ? W : count;
         alignas(64) T tiles[N][W];      // Act values and PerFeature leaves
         alignas(64) stat stats[N][W];   // PerFeature statistics
-        visit<plan.where([](int i) { return (plan.element[K][i] & fuse::passes::bit(P)) != 0; })>([&]<int I>() {
+        visit<plan.where([](int i) { return (plan.element[K][i] & fuse::passes::bit(P)) != 0 && plan.axis[i] == int(Axis); })>([&]<int I>() {
             using E = node_at<I>;
             {
                 if constexpr (plan.info[I].statistic_leaf) {
@@ -646,7 +624,9 @@ private:
                 }
             }
         });
-        visit<plan.where([](int i) { return plan.accumulate_at[K][i] == int(P); })>([&]<int I>() {
+        visit<plan.where([](int i) {
+            return plan.accumulate_at[K][i] == int(P) && plan.axis[plan.info[i].operands[0]] == int(Axis);
+        })>([&]<int I>() {
             {
                 const T* in = tiles[plan.info[I].operands[0]];
                 if constexpr (plan.info[I].what == fuse::category::sum_features) {
@@ -662,7 +642,7 @@ private:
         if constexpr (P + 1 == plan.loops[K]) {
             cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
                 constexpr int out = plan.outputs[O];
-                if constexpr (plan.output_nest[O] == int(K) && plan.is_act(out)) {
+                if constexpr (plan.output_nest[O] == int(K) && plan.is_act(out) && plan.axis[out] == int(Axis)) {
                     T* row = rows.output[O] + j;
                     if (Full && rows.streaming && cpu::streamable(row, sizeof tiles[out])) cpu::stream_copy(row, tiles[out], W);
                     else for (std::size_t l = 0; l < n; ++l) row[l] = tiles[out][l];  // a copy: GCC emits memcpy

@@ -17,6 +17,8 @@ struct elementwise : node_base {
     using kind = broadcast_t<kind_of<Args>...>;
     using op = Op;
     static constexpr auto operands = boost::hana::tuple_t<Args...>;
+    template <class... New>
+    using with_operands = elementwise<Op, New...>;
 
     static constexpr auto adjoint(auto f, auto d, auto out, auto... args) { return Op::adjoint(f, d, out, args...); }
 };
@@ -49,6 +51,14 @@ struct different_feature_axes {
                   "operands are the two types in 'different_feature_axes<...>' above");
 };
 
+template <class Left, class Right>
+struct weight_beside_other_kind {
+    static_assert(always_false<Left>,
+                  "etna: kind error: a weight (Weight[in->out]) combines only with a weight of the same axes or a "
+                  "Scalar; a weight enters a block through linear(h, W, b); the operands are the two types in "
+                  "'weight_beside_other_kind<...>' above");
+};
+
 }  // namespace diagnostic
 
 template <expression Left, expression Right>
@@ -57,6 +67,7 @@ constexpr void check_operand_kinds() {
     using R = kind_of<Right>;
     if constexpr (is_per_token<L> && is_per_feature<R>) (void)sizeof(diagnostic::per_token_with_per_feature<Left, Right>);
     else if constexpr (is_per_feature<L> && is_per_token<R>) (void)sizeof(diagnostic::per_feature_with_per_token<Left, Right>);
+    else if constexpr (!weight_compatible<L, R>) (void)sizeof(diagnostic::weight_beside_other_kind<Left, Right>);
     else if constexpr (!broadcastable<L, R>) (void)sizeof(diagnostic::different_feature_axes<Left, Right>);
 }
 

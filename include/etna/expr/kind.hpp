@@ -36,6 +36,24 @@ using PerFeature = per_feature_over<>;  // features, repeated over tokens: gamma
 using PerToken = kind<true, false, "">;  // tokens, repeated over features: LayerNorm statistics, masks
 using Scalar = kind<false, false, "">;   // one value
 
+// The kind of a linear layer's weight: features_in x features_out, a matrix from feature axis In
+// to feature axis Out. It has no token axis; its rows run along In and its columns along Out
+// (its feature_axis). Contractions read it (expr/contraction.hpp); in elementwise operations a
+// weight meets only a weight of the same axes or a Scalar (an optimizer's update).
+template <fixed_string In, fixed_string Out>
+struct weight_kind {
+    static_assert(In.size() > 0 && Out.size() > 0, "etna: a weight's feature axes need names");
+    static constexpr bool has_tokens = false;
+    static constexpr bool has_features = true;
+    static constexpr auto feature_axis = Out;
+    static constexpr auto input_axis = In;
+};
+
+template <class K>
+inline constexpr bool is_weight = false;
+template <fixed_string In, fixed_string Out>
+inline constexpr bool is_weight<weight_kind<In, Out>> = true;
+
 template <class K>
 concept a_kind = requires {
     { K::has_tokens } -> std::convertible_to<bool>;
@@ -46,6 +64,7 @@ concept a_kind = requires {
 // The kind's name as the documentation spells it: "Act", "PerFeature", "Act[ff]", ...
 template <a_kind K>
 [[nodiscard]] std::string kind_name() {
+    if constexpr (is_weight<K>) return "Weight[" + std::string(K::input_axis.view()) + "->" + std::string(K::feature_axis.view()) + "]";
     std::string name = K::has_tokens ? (K::has_features ? "Act" : "PerToken") : (K::has_features ? "PerFeature" : "Scalar");
     if constexpr (K::has_features && !(K::feature_axis == default_feature_axis)) {
         name += '[';
@@ -74,13 +93,18 @@ consteval auto broadcast_axis_name() {
 template <a_kind K>
 inline constexpr bool is_per_token = K::has_tokens && !K::has_features;
 template <a_kind K>
-inline constexpr bool is_per_feature = !K::has_tokens && K::has_features;
+inline constexpr bool is_per_feature = !K::has_tokens && K::has_features && !is_weight<K>;
 
-// Two kinds can meet in one elementwise operation unless their union would be an outer product
-// or would mix two feature axes.
+// Whether a weight meets a value it may be combined with: a weight of the same axes, or a Scalar.
+template <a_kind A, a_kind B>
+inline constexpr bool weight_compatible = !(is_weight<A> || is_weight<B>) || std::is_same_v<A, B> ||
+                                          std::is_same_v<A, Scalar> || std::is_same_v<B, Scalar>;
+
+// Two kinds can meet in one elementwise operation unless their union would be an outer product,
+// would mix two feature axes, or would put a weight beside an activation or a vector.
 template <a_kind A, a_kind B>
 inline constexpr bool broadcastable = !(is_per_token<A> && is_per_feature<B>) && !(is_per_feature<A> && is_per_token<B>) &&
-                                      detail::same_feature_axis<A, B>();
+                                      detail::same_feature_axis<A, B>() && weight_compatible<A, B>;
 
 // The kind of an elementwise result: the union of its operands' axes.
 template <a_kind... Ks>
@@ -90,10 +114,17 @@ struct broadcast<K> {
     using type = K;
 };
 template <a_kind A, a_kind B, a_kind... Rest>
+    requires(!is_weight<A> && !is_weight<B>)
 struct broadcast<A, B, Rest...> {
     using type = typename broadcast<kind<A::has_tokens || B::has_tokens, A::has_features || B::has_features,
                                          detail::broadcast_axis_name<A, B>()>,
                                     Rest...>::type;
+};
+// A weight with a weight of its axes or a Scalar (weight_compatible) stays that weight.
+template <a_kind A, a_kind B, a_kind... Rest>
+    requires(is_weight<A> || is_weight<B>)
+struct broadcast<A, B, Rest...> {
+    using type = typename broadcast<std::conditional_t<is_weight<A>, A, B>, Rest...>::type;
 };
 template <a_kind... Ks>
 using broadcast_t = typename broadcast<Ks...>::type;

@@ -1,5 +1,5 @@
-// Leaves: named inputs of a graph (input<"x">, param<"gamma">, mask<"pad">, scalar<"lr">,
-// statistic<"mean", PerToken>).
+// Leaves: named inputs of a graph (input<"x">, param<"gamma">, weight<"W1", "d", "ff">,
+// mask<"pad">, scalar<"lr">, statistic<"mean", PerToken>).
 #pragma once
 
 #include <utility>
@@ -40,6 +40,11 @@ inline constexpr leaf<leaf_role::input, Name, Kind> input{};
 
 template <fixed_string Name, a_kind Kind = PerFeature>
 inline constexpr leaf<leaf_role::param, Name, Kind> param{};
+
+// The weight of a linear layer from feature axis In to Out: weight<"ffn.W1", "d", "ff">, bound to
+// a features_in x features_out tensor.
+template <fixed_string Name, fixed_string In, fixed_string Out>
+inline constexpr leaf<leaf_role::param, Name, weight_kind<In, Out>> weight{};
 
 template <fixed_string Name>
 inline constexpr leaf<leaf_role::mask, Name, PerToken> mask{};

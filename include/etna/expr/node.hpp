@@ -16,6 +16,9 @@ namespace etna {
 // graph is a constexpr value and two equal sub-expressions are the same type), and declares
 //   using kind = ...;                      its axes (expr/kind.hpp)
 //   static constexpr auto operands = ...;  a hana::tuple_t of its operand types, in order
+// and, unless it is a leaf or a constant,
+//   template <class... New> using with_operands = ...;  the same node over other operands (to
+//                                          rewrite a graph: saved values, tiles of a contraction)
 struct node_base {};
 
 template <class E>
@@ -23,6 +26,16 @@ concept expression = std::derived_from<E, node_base> && std::is_empty_v<E> && a_
 
 template <expression E>
 using kind_of = typename E::kind;
+
+// E over the operands f gives for its own, f(operand) for each: a graph rewritten node by node
+// (saved values in a backward, tiles in a nest). A leaf, a constant or an extent is itself.
+template <expression E, class F>
+constexpr auto map_operands(E e, F f) {
+    return [&]<class... Operands>(boost::hana::tuple<Operands...>) {
+        if constexpr (sizeof...(Operands) == 0) return e;
+        else return typename E::template with_operands<decltype(f(typename Operands::type{}))...>{};
+    }(std::remove_cv_t<decltype(E::operands)>{});
+}
 
 template <class T>
 inline constexpr bool always_false = false;

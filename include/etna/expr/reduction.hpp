@@ -12,9 +12,12 @@ namespace etna {
 // The one reduction primitive. Means and masked means are compositions (expr/mean.hpp).
 template <axis Over, expression Arg>
 struct reduction : node_base {
+    static_assert(!is_weight<kind_of<Arg>>, "etna: a weight is not summed by sum_f or sum_t (it has two feature axes)");
     using kind = reduced_kind_t<Over, kind_of<Arg>>;
     static constexpr axis over = Over;
     static constexpr auto operands = boost::hana::tuple_t<Arg>;
+    template <class... New>
+    using with_operands = reduction<Over, New...>;
 
     // Every summed element gets the sum's adjoint: d, which lacks the summed axis, broadcast
     // along it (the arguments as for a primitive's rule, expr/primitives.hpp).

@@ -3,10 +3,12 @@
 
 #include <array>
 #include <cstddef>
+#include <string_view>
 
 #include <boost/hana/length.hpp>
 #include <boost/hana/tuple.hpp>
 
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/graph.hpp>
@@ -18,7 +20,7 @@ namespace etna::fuse {
 
 // The node kinds the planner tells apart. A reduction over features of a PerFeature value
 // (giving a Scalar) and one over tokens of a PerToken value are reductions all the same.
-enum class category : unsigned char { leaf, literal, extent, elementwise, sum_features, sum_tokens };
+enum class category : unsigned char { leaf, literal, extent, elementwise, sum_features, sum_tokens, matmul, outer_sum };
 
 struct node_info {
     category what;
@@ -28,6 +30,8 @@ struct node_info {
     std::array<int, 3> operands;  // positions in the table, each before this node
     bool statistic_leaf = false;  // a leaf bound to double data (leaf_role::statistic)
     int cost = 0;                 // an elementwise node's primitive cost per element (expr/primitives.hpp)
+    std::string_view feature_axis{};  // the name of its feature axis ("" without one)
+    bool weight = false;              // of a weight's kind (two feature axes)
 };
 
 namespace detail {
@@ -38,6 +42,8 @@ consteval category category_of() {
     else if constexpr (is_literal<E>) return category::literal;
     else if constexpr (is_extent<E>) return category::extent;
     else if constexpr (is_elementwise<E>) return category::elementwise;
+    else if constexpr (is_matmul<E>) return category::matmul;
+    else if constexpr (is_outer_sum<E>) return category::outer_sum;
     else return E::over == axis::features ? category::sum_features : category::sum_tokens;
 }
 
@@ -45,6 +51,8 @@ template <class Nodes, class E, class... Operands>
 consteval node_info describe(boost::hana::tuple<Operands...>) {
     node_info info{category_of<E>(), kind_of<E>::has_tokens, kind_of<E>::has_features, sizeof...(Operands), {-1, -1, -1},
                    is_statistic_leaf<E>};
+    info.feature_axis = kind_of<E>::feature_axis.view();
+    info.weight = is_weight<kind_of<E>>;
     if constexpr (is_elementwise<E>) info.cost = E::op::cost;
     int k = 0;
     ((info.operands[k++] = static_cast<int>(index_in<typename Operands::type>(Nodes{}))), ...);

@@ -5,6 +5,7 @@
 #include <array>
 #include <bit>
 #include <cstddef>
+#include <string_view>
 
 #include <etna/fuse/graph_table.hpp>
 
@@ -50,6 +51,11 @@ struct plan {
     std::array<node_info, N> info{};
     std::array<int, O> outputs{};
 
+    // Pass 0: the feature axes, numbered in order of appearance; a loop over a token's features
+    // (a phase) runs once per feature axis of its nodes (d and ff in a block's backward).
+    std::array<int, N> axis{};  // -1 without features
+    int axes = 0;
+
     // Pass 1: where each value becomes available.
     std::array<int, N> nest{};
     int nests = 0;
@@ -93,6 +99,12 @@ struct plan {
     }
     [[nodiscard]] constexpr bool is_act(int i) const { return info[i].tokens && info[i].features; }
     [[nodiscard]] constexpr bool is_per_token(int i) const { return info[i].tokens && !info[i].features; }
+    // Whether phase p of nest k has a node over feature axis a (it then runs a loop over a).
+    [[nodiscard]] constexpr bool runs_axis(int k, int p, int a) const {
+        for (std::size_t i = 0; i < N; ++i)
+            if ((element[k][i] >> p & 1u) != 0 && axis[i] == a) return true;
+        return false;
+    }
     // Whether loop p of nest k loads Act node i from the row an earlier loop of the nest kept it in.
     [[nodiscard]] constexpr bool loads_kept(int k, int i, int p) const { return kept_at[k][i] >= 0 && p > kept_at[k][i]; }
 };
@@ -100,6 +112,20 @@ struct plan {
 namespace passes {
 
 constexpr unsigned bit(int phase) { return 1u << phase; }
+
+// Pass 0: the number of each node's feature axis.
+template <std::size_t N, std::size_t O>
+constexpr void feature_axes(plan<N, O>& p) {
+    std::array<std::string_view, N> names{};
+    for (std::size_t i = 0; i < N; ++i) {
+        p.axis[i] = -1;
+        if (!p.info[i].features) continue;
+        int a = 0;
+        while (a < p.axes && names[static_cast<std::size_t>(a)] != p.info[i].feature_axis) ++a;
+        if (a == p.axes) names[static_cast<std::size_t>(p.axes++)] = p.info[i].feature_axis;
+        p.axis[i] = a;
+    }
+}
 
 // Pass 1: the nest in which each node's value becomes available.
 template <std::size_t N, std::size_t O>
@@ -298,6 +324,7 @@ consteval auto make_plan() {
     plan<table::size, table::output_count> p;
     p.info = table::info;
     p.outputs = table::outputs;
+    passes::feature_axes(p);
     passes::availability(p);
     passes::demand(p);
     passes::in_place(p);

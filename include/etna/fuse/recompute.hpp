@@ -3,6 +3,7 @@
 
 #include <boost/hana/tuple.hpp>
 
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/expr/kind.hpp>
 #include <etna/expr/reduction.hpp>
@@ -25,7 +26,11 @@ constexpr bool needs_reduction() {
 // phase (or, over tokens, a barrier). Act values are recomputed: saving one writes and reads
 // T x D numbers, more than recomputing it from the data the backward reads anyway costs. Values
 // without a reduction are recomputed too: they are arithmetic on leaves.
+// The exception is a matmul's result (a linear layer's, such as the GELU input of an FFN):
+// recomputing it is a GEMM, 2 x D_in flops per element where saving it costs 8 bytes of traffic
+// (measured in bench/README.md, "Save or recompute").
 template <class E>
-inline constexpr bool worth_saving = !(kind_of<E>::has_tokens && kind_of<E>::has_features) && needs_reduction<E>();
+inline constexpr bool worth_saving =
+    is_matmul<E> || (!(kind_of<E>::has_tokens && kind_of<E>::has_features) && needs_reduction<E>());
 
 }  // namespace etna::fuse

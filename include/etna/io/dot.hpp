@@ -10,6 +10,7 @@
 #include <boost/hana/length.hpp>
 #include <fmt/format.h>
 
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/graph.hpp>
@@ -43,6 +44,8 @@ std::string label() {
     else if constexpr (is_literal<E>) return fmt::format("{}", E::value);
     else if constexpr (is_extent<E>) return E::over == axis::tokens ? "T" : "D";
     else if constexpr (is_reduction<E>) return E::over == axis::tokens ? "sum_t" : "sum_f";
+    else if constexpr (is_matmul<E>) return E::transposed ? "matmul_t" : "matmul";
+    else if constexpr (is_outer_sum<E>) return "outer_sum";
     else return std::string(E::op::name);
 }
 
@@ -51,13 +54,15 @@ constexpr std::string_view shape() {
     if constexpr (is_leaf<E>) return "box";
     else if constexpr (is_literal<E> || is_extent<E>) return "plaintext";
     else if constexpr (is_reduction<E>) return "invtriangle";
+    else if constexpr (is_contraction<E>) return "box3d";
     else return "ellipse";
 }
 
 // Operand order matters for these: their edges are numbered.
 template <class E>
 constexpr bool ordered_operands() {
-    if constexpr (is_elementwise<E>) return E::op::arity > 1 && !std::is_same_v<typename E::op, prim::add> &&
+    if constexpr (is_contraction<E>) return true;
+    else if constexpr (is_elementwise<E>) return E::op::arity > 1 && !std::is_same_v<typename E::op, prim::add> &&
                                             !std::is_same_v<typename E::op, prim::mul> &&
                                             !std::is_same_v<typename E::op, prim::max>;
     else return false;

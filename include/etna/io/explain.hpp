@@ -2,6 +2,7 @@
 // explain(pair): a training pair's saved statistics and its two kernels.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include <etna/autodiff/vjp.hpp>
 #include <etna/cpu/kernel.hpp>
+#include <etna/cpu/tiled_kernel.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/kind.hpp>
@@ -164,10 +166,10 @@ private:
         return n.tokens ? (n.features ? "Act" : "PerToken") : (n.features ? "PerFeature" : "Scalar");
     }
 
-    // The features loop P of nest K runs over.
-    [[nodiscard]] std::string loop_axis(int k, int p) const {
+    // The features that loop P of nest K runs over along feature axis A.
+    [[nodiscard]] std::string loop_axis(int k, int p, int a) const {
         for (std::size_t i = 0; i < N; ++i)
-            if (plan.element[k][i] & fuse::passes::bit(p)) return texts_[i].axis;
+            if ((plan.element[k][i] & fuse::passes::bit(p)) && plan.axis[i] == a) return texts_[i].axis;
         return "D";
     }
 
@@ -202,23 +204,29 @@ private:
         }
     }
 
-    void feature_loop(int k, int p) {
+    // Loop P of nest K along feature axis A (a phase runs one loop per feature axis it has).
+    void feature_loop(int k, int p, int a) {
         std::array<int, N> uses{};
-        const auto computed = [&](int i) { return (plan.element[k][i] & fuse::passes::bit(p)) != 0 && !plan.loads_kept(k, i, p); };
+        const auto computed = [&](int i) {
+            return (plan.element[k][i] & fuse::passes::bit(p)) != 0 && plan.axis[i] == a && !plan.loads_kept(k, i, p);
+        };
+        const auto accumulated = [&](int i) { return plan.accumulate_at[k][i] == p && plan.axis[plan.info[i].operands[0]] == a; };
+        const auto written = [&](std::size_t o) {
+            return p + 1 == plan.loops[k] && plan.output_nest[o] == k && plan.is_act(plan.outputs[o]) && plan.axis[plan.outputs[o]] == a;
+        };
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
             if (computed(i) && !plan.is_leaf(i) && plan.info[i].tokens)
                 for (int j = 0; j < plan.info[i].operand_count; ++j) ++uses[plan.info[i].operands[j]];
-            if (plan.accumulate_at[k][i] == p) ++uses[plan.info[i].operands[0]];
+            if (accumulated(i)) ++uses[plan.info[i].operands[0]];
         }
-        const bool last = p + 1 == plan.loops[k];
         for (std::size_t o = 0; o < O; ++o)
-            if (last && plan.output_nest[o] == k && plan.is_act(plan.outputs[o])) ++uses[plan.outputs[o]];
+            if (written(o)) ++uses[plan.outputs[o]];
 
         std::vector<std::string> body;
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
-            if (plan.info[i].what == fuse::category::sum_features && plan.accumulate_at[k][i] == p)
+            if (plan.info[i].what == fuse::category::sum_features && accumulated(i))
                 line(4, fmt::format("{} = 0", texts_[i].name));
             if (!computed(i) || plan.is_leaf(i) || !plan.info[i].tokens) continue;
             const bool kept = plan.kept_at[k][i] == p;
@@ -227,15 +235,14 @@ private:
         }
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
-            if (plan.accumulate_at[k][i] != p) continue;
+            if (!accumulated(i)) continue;
             const std::string value = reference(plan.info[i].operands[0], k, p, uses);
             if (plan.info[i].what == fuse::category::sum_features) body.push_back(fmt::format("{} += {}", texts_[i].name, value));
             else body.push_back(fmt::format("{}.partial[thread][j] += {}", texts_[i].name, value));
         }
         for (std::size_t o = 0; o < O; ++o)
-            if (last && plan.output_nest[o] == k && plan.is_act(plan.outputs[o]))
-                body.push_back(fmt::format("out{}[t,j] = {}", o, reference(plan.outputs[o], k, p, uses)));
-        line(4, fmt::format("for j in [0, {}):  // loop {}", loop_axis(k, p), p));
+            if (written(o)) body.push_back(fmt::format("out{}[t,j] = {}", o, reference(plan.outputs[o], k, p, uses)));
+        line(4, fmt::format("for j in [0, {}):  // loop {}", loop_axis(k, p, a), p));
         for (const auto& statement : body) line(6, statement);
     }
 
@@ -300,9 +307,12 @@ private:
         std::vector<std::string> loops;
         for (int k = 0; k < plan.nests; ++k)
             if (plan.token_loop[k]) loops.push_back(fmt::format("{}", plan.loops[k]));
-        line(0, fmt::format("kernel: {}; {} loop nest{} over tokens, {} loop{} over features", detail::joined(outputs, ", "),
-                            plan.loop_nests(), plan.loop_nests() == 1 ? "" : "s", detail::joined(loops, " + "),
-                            loops.size() == 1 && loops[0] == "1" ? "" : "s"));
+        if (loops.empty())
+            line(0, fmt::format("kernel: {}; no loop over tokens", detail::joined(outputs, ", ")));
+        else
+            line(0, fmt::format("kernel: {}; {} loop nest{} over tokens, {} loop{} over features", detail::joined(outputs, ", "),
+                                plan.loop_nests(), plan.loop_nests() == 1 ? "" : "s", detail::joined(loops, " + "),
+                                loops.size() == 1 && loops[0] == "1" ? "" : "s"));
         for (int k = 0; k < plan.nests; ++k) {
             line(0, fmt::format("nest {}:", k));
             prologue(k);
@@ -310,7 +320,9 @@ private:
             line(2, "parallel for t in [0, T):  // OpenMP, static blocks of tokens");
             for (int p = 0; p <= plan.loops[k]; ++p) {
                 token_values(k, p);
-                if (p < plan.loops[k]) feature_loop(k, p);
+                if (p < plan.loops[k])
+                    for (int a = 0; a < plan.axes; ++a)
+                        if (plan.runs_axis(k, p, a)) feature_loop(k, p, a);
             }
             after_token(k);
         }
@@ -331,14 +343,108 @@ std::string explain(const kernel<G>&) {
     return plan_printer<G>::print();
 }
 
+namespace detail {
+
+// How a GEMM of the tiled plan names node I: a leaf by its name, a matmul by its tile (@k), a
+// value a stage's nest computes by that nest's output (sS.J).
+template <class Tiling, std::size_t I>
+std::string tile_operand() {
+    using E = typename Tiling::template node<I>;
+    if constexpr (is_leaf<E>) {
+        return std::string(E::name.view());
+    } else if constexpr (is_matmul<E>) {
+        return fmt::format("@{}", Tiling::matmul_rank[I]);
+    } else {
+        constexpr int s = Tiling::computed_in_stage[I];
+        constexpr auto at = Tiling::template stage_outputs<s>();
+        return fmt::format("s{}.{}", s, std::find(at.begin(), at.end(), I) - at.begin());
+    }
+}
+
+template <class Graph>
+std::string nest_text(std::string_view title, std::size_t indent) {
+    if constexpr (std::is_same_v<Graph, void*>) {
+        return "";
+    } else {
+        std::string nest = explain(kernel<Graph>{});
+        nest.pop_back();  // the final newline, which indenting would follow with spaces
+        std::string text(indent, ' ');  // appends: see plan_printer::line on GCC 12's false warnings
+        text.append(title);
+        text.push_back('\n');
+        text.append(indent + 2, ' ');
+        text.append(indented(nest, indent + 2));
+        text.push_back('\n');
+        return text;
+    }
+}
+
+}  // namespace detail
+
+// The plan of a kernel with linear layers: its tiles of tokens, each stage's nest and GEMMs,
+// the last nest, and what is merged and computed after the tiles.
+template <class G>
+std::string explain(const tiled_kernel<G>& k) {
+    using K = tiled_kernel<G>;
+    using tiling = typename K::tiling;
+    using table = typename tiling::table;
+    std::vector<std::string> outputs;
+    for (std::size_t o = 0; o < table::output_count; ++o) {
+        const auto& n = table::info[static_cast<std::size_t>(table::outputs[o])];
+        const std::string_view kind = n.what == fuse::category::outer_sum ? "Weight" : n.tokens ? (n.features ? "Act" : "PerToken") : (n.features ? "PerFeature" : "Scalar");
+        outputs.push_back(fmt::format("out{} ({})", o, kind));
+    }
+    std::string out = fmt::format("kernel with linear layers: {}; tiles of {} tokens, {} stage{} of GEMMs\n",
+                                  detail::joined(outputs, ", "), k.tile_tokens(), tiling::stages, tiling::stages == 1 ? "" : "s");
+    out += "parallel for each tile of tokens:  // OpenMP, static blocks of tiles; T below is the tile's tokens\n";
+    cpu::repeat(std::make_index_sequence<tiling::stages>{}, [&]<std::size_t S>(std::integral_constant<std::size_t, S>) {
+        out += fmt::format("  stage {}:\n", S);
+        out += detail::nest_text<typename K::template stage_graph<static_cast<int>(S)>>(
+            fmt::format("nest writing tiles s{}.0, s{}.1, ... (its out0, out1, ...):", S, S), 4);
+        cpu::repeat(std::make_index_sequence<tiling::size>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            if constexpr (tiling::is_contraction_at(I) && tiling::stage_of(I) == static_cast<int>(S)) {
+                using E = typename tiling::template node<I>;
+                constexpr auto a = static_cast<std::size_t>(table::info[I].operands[0]);
+                constexpr auto b = static_cast<std::size_t>(table::info[I].operands[1]);
+                if constexpr (is_matmul<E>)
+                    out += fmt::format("    GEMM @{} = {} @ {}{}  // tile of {}\n", tiling::matmul_rank[I], detail::tile_operand<tiling, a>(),
+                                       detail::tile_operand<tiling, b>(), E::transposed ? "ᵀ" : "", kind_name<kind_of<E>>());
+                else
+                    out += fmt::format("    GEMM {}.partial[thread] += {}ᵀ @ {}  // {}, summed over the tiles\n",
+                                       fmt::format("v{}", I), detail::tile_operand<tiling, a>(), detail::tile_operand<tiling, b>(),
+                                       kind_name<kind_of<E>>());
+            }
+        });
+    });
+    out += detail::nest_text<typename K::last_graph>("last nest (the outputs per token, then each tile's sums over tokens):", 2);
+    out += "after the tiles:\n";
+    cpu::repeat(std::make_index_sequence<table::output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        constexpr auto i = static_cast<std::size_t>(table::outputs[O]);
+        if constexpr (tiling::is_weight_output(O))
+            out += fmt::format("  out{} = sum over threads, in order, of v{}.partial[thread]\n", O, i);
+        else if constexpr (tiling::is_sum_output(O))
+            out += fmt::format("  out{} = sum over threads, in order, of the tiles' sums\n", O);
+    });
+    out += detail::nest_text<typename K::whole_graph>("from the merged sums (@sumK):", 2);
+    return out;
+}
+
 // A training pair: what its forward saves (the planner's choice, fuse/recompute.hpp), then the
 // plans of its forward and its backward.
 template <class User, class Forward, class Backward, class Saving, class Seeds>
 std::string explain(const training_pair<User, Forward, Backward, Saving, Seeds>& pair) {
     using P = training_pair<User, Forward, Backward, Saving, Seeds>;
-    std::string out = fmt::format("training pair: the forward saves {} statistic{} (in double) for the backward, which "
-                                  "recomputes every Act value it reads\n",
-                                  P::saved_count, P::saved_count == 1 ? "" : "s");
+    constexpr std::size_t acts = [] {
+        std::size_t n = 0;
+        cpu::repeat(std::make_index_sequence<P::saved_count>{}, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+            n += P::tape_type::template is_act<K>;
+        });
+        return n;
+    }();
+    constexpr std::size_t statistics = P::saved_count - acts;
+    std::string out = fmt::format("training pair: the forward saves {} statistic{} (in double)", statistics, statistics == 1 ? "" : "s");
+    if constexpr (acts > 0)
+        out += fmt::format(" and {} matmul result{} (in the element type: recomputing one is a GEMM)", acts, acts == 1 ? "" : "s");
+    out += fmt::format(" for the backward, which recomputes every {}Act value it reads\n", acts > 0 ? "other " : "");
     [&]<std::size_t... K>(std::index_sequence<K...>) {
         ((out += fmt::format("  {} ({}) = {}\n", P::template saved_leaf<K>::name.view(),
                              kind_name<kind_of<typename P::template saved_node<K>>>(),
@@ -347,7 +453,7 @@ std::string explain(const training_pair<User, Forward, Backward, Saving, Seeds>&
     }(std::make_index_sequence<P::saved_count>{});
     std::vector<std::string> written;
     for (std::size_t k = 0; k < P::saved_count; ++k) written.push_back(fmt::format("out{} = saved{}", P::output_count + k, k));
-    out += written.empty() ? "forward " : fmt::format("forward ({}, in double) ", detail::joined(written, ", "));
+    out += written.empty() ? "forward " : fmt::format("forward ({}) ", detail::joined(written, ", "));
     out += explain(pair.forward_kernel());
     out += "backward ";
     out += explain(pair.backward_kernel());

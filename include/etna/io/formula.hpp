@@ -10,6 +10,7 @@
 #include <boost/hana/for_each.hpp>
 #include <fmt/format.h>
 
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/graph.hpp>
@@ -147,6 +148,10 @@ private:
                                argument_list(typename detail::mean_pattern<E>::arguments{}));
         } else if constexpr (is_reduction<E>) {
             return fmt::format("{}({})", E::over == axis::features ? "sum_f" : "sum_t", argument_list(typename operands_of<E>::type{}));
+        } else if constexpr (is_matmul<E>) {
+            return fmt::format("{}({})", E::transposed ? "matmul_t" : "matmul", argument_list(typename operands_of<E>::type{}));
+        } else if constexpr (is_outer_sum<E>) {
+            return fmt::format("outer_sum({})", argument_list(typename operands_of<E>::type{}));
         } else {
             return elementwise_text(E{});
         }

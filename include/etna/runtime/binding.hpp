@@ -15,6 +15,7 @@
 #include <etna/expr/graph.hpp>
 #include <etna/expr/leaf.hpp>
 #include <etna/runtime/error.hpp>
+#include <etna/runtime/sizes.hpp>
 #include <etna/runtime/tensor.hpp>
 #include <etna/runtime/view.hpp>
 
@@ -85,6 +86,9 @@ auto make_binding(leaf<Role, Name, Kind>, Value&& value) {
                       "etna: binding a temporary vector would leave the binding dangling; bind a named one");
         static_assert(!(Kind::has_tokens && Kind::has_features),
                       "etna: an Act leaf (tokens x features) cannot be bound to a one-dimensional vector; bind a tensor");
+        static_assert(!is_weight<Kind>,
+                      "etna: a weight (features_in x features_out) cannot be bound to a one-dimensional vector; bind a "
+                      "tensor");
         return binding<Leaf, typename V::value_type>(as_kind_view<Kind>(std::span<const typename V::value_type>(value)));
     } else if constexpr (std::is_arithmetic_v<V>) {
         static_assert(std::is_same_v<Kind, Scalar>, "etna: only a Scalar leaf (scalar<\"name\">) can be bound to a number");
@@ -211,6 +215,20 @@ template <class Leaf, class First, class... Rest>
 const auto& binding_for(const First& first, const Rest&... rest) {
     if constexpr (std::is_same_v<typename First::leaf_type, Leaf>) return first;
     else return binding_for<Leaf>(rest...);
+}
+
+// The sizes of a call's axes, read off its bindings of G's leaves and checked against each other;
+// each leaf's values checked as its role requires (check_leaf_values).
+template <class G, class... Bindings>
+sizes sizes_of_bindings(const Bindings&... bindings) {
+    sizes extents;
+    boost::hana::for_each(leaves_of(G{}), [&](auto node) {
+        using Leaf = typename decltype(node)::type;
+        const auto values = binding_for<Leaf>(bindings...).values();
+        extents.add_leaf<kind_of<Leaf>>(Leaf::name.view(), values.rows(), values.cols());
+        check_leaf_values<Leaf>(values);
+    });
+    return extents;
 }
 
 }  // namespace etna

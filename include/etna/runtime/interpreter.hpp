@@ -9,6 +9,7 @@
 
 #include <boost/hana/for_each.hpp>
 
+#include <etna/expr/contraction.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/graph.hpp>
@@ -40,13 +41,7 @@ public:
     template <class... Bindings>
     void run(const Bindings&... bindings) {
         static_assert(check_bindings<G, Bindings...>());
-        sizes extents;
-        boost::hana::for_each(leaves_of(G{}), [&](auto node) {
-            using Leaf = typename decltype(node)::type;
-            const auto values = binding_for<Leaf>(bindings...).values();
-            extents.add_leaf<kind_of<Leaf>>(Leaf::name.view(), values.rows(), values.cols());
-            check_leaf_values<Leaf>(values);
-        });
+        const sizes extents = sizes_of_bindings<G>(bindings...);
         evaluations_ = 0;
         boost::hana::for_each(nodes{}, [&](auto node) {
             using E = typename decltype(node)::type;
@@ -129,7 +124,8 @@ private:
     template <class E>
     [[nodiscard]] broadcast_reader reader() const {
         const auto v = value_of<E>();
-        return {v.data(), kind_of<E>::has_tokens ? v.row_stride() : 0, kind_of<E>::has_features ? std::size_t{1} : 0};
+        constexpr bool has_rows = kind_of<E>::has_tokens || is_weight<kind_of<E>>;
+        return {v.data(), has_rows ? v.row_stride() : 0, kind_of<E>::has_features ? std::size_t{1} : 0};
     }
 
     template <class Op, class... Args>
@@ -162,6 +158,19 @@ private:
             for (std::size_t r = 0; r < in.rows(); ++r)
                 for (std::size_t c = 0; c < in.cols(); ++c) out(0, c) += in(r, c);
         }
+    }
+
+    // Contractions, by their definitions (expr/contraction.hpp).
+    template <class A, class W, bool Transposed>
+    void evaluate(matmul_node<A, W, Transposed> node, const sizes& extents) {
+        using K = kind_of<decltype(node)>;
+        node.apply(buffer<decltype(node)>(extents.rows<K>(), extents.cols<K>()), value_of<A>(), value_of<W>());
+    }
+
+    template <class A, class B>
+    void evaluate(outer_sum_node<A, B> node, const sizes& extents) {
+        using K = kind_of<decltype(node)>;
+        node.apply(buffer<decltype(node)>(extents.rows<K>(), extents.cols<K>()), value_of<A>(), value_of<B>());
     }
 
     std::array<tensor<T>, count> owned_;

@@ -20,7 +20,8 @@ class sizes {
 public:
     template <a_kind K>
     void add_leaf(std::string_view leaf, std::size_t rows, std::size_t cols) {
-        if constexpr (K::has_tokens) agree<K>(leaf, "tokens", rows, tokens_);
+        if constexpr (is_weight<K>) agree<K>(leaf, "rows", rows, feature_axis(K::input_axis.view()));
+        else if constexpr (K::has_tokens) agree<K>(leaf, "tokens", rows, tokens_);
         else expect_one<K>(leaf, "row", rows);
         if constexpr (K::has_features) agree<K>(leaf, "features", cols, feature_axis(K::feature_axis.view()));
         else expect_one<K>(leaf, "column", cols);
@@ -38,7 +39,10 @@ public:
     }
 
     template <a_kind K>
-    [[nodiscard]] std::size_t rows() const { return K::has_tokens ? tokens() : 1; }
+    [[nodiscard]] std::size_t rows() const {
+        if constexpr (is_weight<K>) return features(K::input_axis.view());
+        else return K::has_tokens ? tokens() : 1;
+    }
     template <a_kind K>
     [[nodiscard]] std::size_t cols() const { return K::has_features ? features(K::feature_axis.view()) : 1; }
 
@@ -51,6 +55,7 @@ private:
         std::string_view name;  // feature-axis name; unused for tokens
         std::optional<std::size_t> size;
         std::string_view set_by;  // the leaf whose size this is
+        std::string_view set_as;  // what that leaf's size is: its tokens, features or rows
     };
 
     axis_size& feature_axis(std::string_view name) {
@@ -58,7 +63,7 @@ private:
             if (features_[a].name == name) return features_[a];
         if (axis_count_ == max_feature_axes)
             throw error(fmt::format("etna: a graph may use at most {} feature axes", max_feature_axes));
-        features_[axis_count_] = axis_size{name, std::nullopt, {}};
+        features_[axis_count_] = axis_size{name, std::nullopt, {}, {}};
         return features_[axis_count_++];
     }
 
@@ -67,10 +72,11 @@ private:
         if (!known.size) {
             known.size = actual;
             known.set_by = leaf;
+            known.set_as = what;
         } else if (*known.size != actual) {
             throw shape_error(std::string(leaf), *known.size, actual,
                               fmt::format("etna: shape mismatch at leaf '{}' ({}): {} {}, expected {} (the {} of leaf '{}')",
-                                          leaf, kind_name<K>(), actual, what, *known.size, what, known.set_by));
+                                          leaf, kind_name<K>(), actual, what, *known.size, known.set_as, known.set_by));
         }
     }
 

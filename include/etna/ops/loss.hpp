@@ -1,0 +1,38 @@
+// Losses as compositions: mean squared error, and softmax cross-entropy with one-hot targets.
+#pragma once
+
+#include <type_traits>
+
+#include <etna/expr/literal.hpp>
+#include <etna/expr/mean.hpp>
+#include <etna/expr/node.hpp>
+#include <etna/expr/operators.hpp>
+#include <etna/expr/reduction.hpp>
+#include <etna/ops/parameter_checks.hpp>
+
+namespace etna {
+
+// The mean over tokens and features of (y - target)^2: a Scalar.
+template <expression Y, expression Target>
+constexpr auto mse_loss(Y y, Target target) {
+    static_assert(is_act<Y> && std::is_same_v<kind_of<Y>, kind_of<Target>>,
+                  "etna: mse_loss(y, target): y and target must be Act values of the same kind");
+    const auto error = y - target;
+    return mean_t(mean_f(error * error));
+}
+
+// The mean over tokens of -log softmax(logits)[class], the class given as a one-hot row of
+// `target` (1 at the class, 0 elsewhere): log(sum_f(exp(logits))) - sum_f(target * logits).
+// The exponentials are taken of logits - mean_f(logits), which changes nothing in exact
+// arithmetic and keeps them finite in float while the logits of a token spread less than ~88
+// around their mean; beyond that the loss is inf (a diverged run, not a silent wrong value).
+template <expression Logits, expression Target>
+constexpr auto softmax_cross_entropy(Logits logits, Target target) {
+    static_assert(is_act<Logits> && std::is_same_v<kind_of<Logits>, kind_of<Target>>,
+                  "etna: softmax_cross_entropy(logits, target): logits and the one-hot target must be Act values of "
+                  "the same kind");
+    const auto shift = mean_f(logits);
+    return mean_t(log(sum_f(exp(logits - shift))) + shift - sum_f(target * logits));
+}
+
+}  // namespace etna

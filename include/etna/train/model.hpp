@@ -1,0 +1,270 @@
+// model: a stack of N blocks (one compiled training pair reused by every layer), a head and a loss.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/hana/filter.hpp>
+#include <boost/hana/tuple.hpp>
+#include <fmt/format.h>
+
+#include <etna/autodiff/grad.hpp>
+#include <etna/autodiff/vjp.hpp>
+#include <etna/cpu/compile.hpp>
+#include <etna/cpu/into.hpp>
+#include <etna/expr/graph.hpp>
+#include <etna/expr/leaf.hpp>
+#include <etna/io/checkpoint.hpp>
+#include <etna/runtime/error.hpp>
+#include <etna/runtime/tensor.hpp>
+#include <etna/runtime/view.hpp>
+#include <etna/train/adamw.hpp>
+#include <etna/train/parameters.hpp>
+
+namespace etna {
+
+// The sizes of a model's feature axes ({"d", 512}, {"ff", 2048}, ...) and how its parameters
+// start, by leaf name (a weight not named starts normal by fan-in, a vector not named at 0).
+struct model_config {
+    std::vector<std::pair<std::string, std::size_t>> axes;
+    std::vector<std::pair<std::string, initialization>> starts;
+    std::size_t depth = 1;
+    std::uint64_t seed = 1;
+    int threads = cpu::default_threads();
+
+    [[nodiscard]] std::size_t axis(std::string_view name) const {
+        for (const auto& [axis_name, size] : axes)
+            if (axis_name == name) return size;
+        throw error(fmt::format("etna: the model's configuration gives no size for feature axis '{}'", name));
+    }
+    template <class Leaf>
+    [[nodiscard]] initialization start_of() const {
+        for (const auto& [name, start] : starts)
+            if (name == Leaf::name.view()) return start;
+        return is_weight<kind_of<Leaf>> ? initialization::fan_in() : initialization::filled(0.0);
+    }
+};
+
+namespace training {
+
+// The parameter leaves of E (param<...> and weight<...>), a hana tuple of types.
+template <class E>
+using parameter_leaves_t = decltype(boost::hana::filter(leaves_of(E{}), [](auto node) {
+    return boost::hana::bool_c<decltype(node)::type::role == leaf_role::param>;
+}));
+
+// The shape of a parameter leaf's tensor.
+template <class Leaf>
+std::pair<std::size_t, std::size_t> shape_of(const model_config& config) {
+    using K = kind_of<Leaf>;
+    if constexpr (is_weight<K>) return {config.axis(K::input_axis.view()), config.axis(K::feature_axis.view())};
+    else if constexpr (K::has_features) return {1, config.axis(K::feature_axis.view())};
+    else return {1, 1};
+}
+
+template <class... Types>
+constexpr auto wrt_stream_and(boost::hana::tuple<Types...>) {
+    return wrt(input<"x">, typename Types::type{}...);
+}
+
+// A part of the model (a block or the head): its training pair, and its parameters' positions.
+template <class E>
+struct part {
+    using leaves = parameter_leaves_t<E>;
+    static constexpr std::size_t parameter_count = decltype(boost::hana::length(leaves{}))::value;
+    using pair_type = decltype(vjp(E{}, wrt_stream_and(leaves{})));
+
+    // Adds the parameters of one instance, named prefix + leaf name; returns the first index.
+    static std::size_t add_parameters(parameter_set& set, std::string_view prefix, const model_config& config) {
+        std::size_t first = set.size();
+        [&]<class... Types>(boost::hana::tuple<Types...>) {
+            const auto add = [&]<class Leaf>(Leaf*) {
+                const auto [rows, cols] = shape_of<Leaf>(config);
+                set.add(fmt::format("{}{}", prefix, Leaf::name.view()), rows, cols, is_weight<kind_of<Leaf>>, config.start_of<Leaf>());
+            };
+            (add(static_cast<typename Types::type*>(nullptr)), ...);
+        }(leaves{});
+        return first;
+    }
+
+    // f(bindings...) with each parameter leaf bound to its tensor of the instance at `first`.
+    template <class F>
+    static decltype(auto) with_parameters(parameter_set& set, std::size_t first, F&& f) {
+        return [&]<class... Types, std::size_t... K>(boost::hana::tuple<Types...>, std::index_sequence<K...>) -> decltype(auto) {
+            return f((typename Types::type{} = set.value(first + K))...);
+        }(leaves{}, std::make_index_sequence<parameter_count>{});
+    }
+
+    // into(dx, the instance's gradients...) for its backward.
+    static auto gradients_into(parameter_set& set, std::size_t first, view<float> dx) {
+        return [&]<std::size_t... K>(std::index_sequence<K...>) {
+            return into(dx, set.gradient(first + K)...);
+        }(std::make_index_sequence<parameter_count>{});
+    }
+};
+
+}  // namespace training
+
+// A model: `depth` layers of Block (an expression of input<"x">, the residual stream, and of
+// parameter leaves), then Head (an expression of input<"x"> and its own parameters: a final norm
+// and a linear layer to logits), then Loss (a Scalar expression of input<"y">, the head's output,
+// and input<"target">). Every layer runs the one training pair of Block with its own parameters
+// (named "layer<l>.<leaf>") and its own tape; the head's are named "head.<leaf>". Gradients
+// flow back through the same pairs, the loss's by its derived gradient; one AdamW step updates
+// everything. Not safe to call from two threads at once.
+template <class Block, class Head, class Loss>
+class model {
+    using block_part = training::part<Block>;
+    using head_part = training::part<Head>;
+    static constexpr auto x = input<"x">;
+    static constexpr auto y = input<"y", kind_of<Head>>;
+    static constexpr auto target = input<"target", kind_of<Head>>;
+    static_assert(std::is_same_v<kind_of<Block>, Act>, "etna: a model's block maps the residual stream (Act) to itself");
+    static_assert(std::is_same_v<kind_of<Loss>, Scalar>, "etna: a model's loss is a Scalar expression of input<\"y\"> "
+                                                        "(the head's output) and input<\"target\">");
+
+public:
+    explicit model(const model_config& config) : config_(config) {
+        if (config.depth == 0) throw error("etna: a model needs at least one layer");
+        for (std::size_t l = 0; l < config.depth; ++l)
+            layer_first_.push_back(block_part::add_parameters(parameters_, fmt::format("layer{}.", l), config));
+        head_first_ = head_part::add_parameters(parameters_, "head.", config);
+        parameters_.allocate(config.seed);
+        tapes_.resize(config.depth);
+        block_.set_threads(config.threads);
+        head_.set_threads(config.threads);
+        loss_.set_threads(config.threads);
+        loss_gradient_.set_threads(config.threads);
+    }
+
+    [[nodiscard]] std::size_t depth() const noexcept { return config_.depth; }
+    [[nodiscard]] parameter_set& parameters() noexcept { return parameters_; }
+    [[nodiscard]] const model_config& config() const noexcept { return config_; }
+    // The index of layer l's parameter `leaf` (its gradient: parameters().gradient(index)).
+    [[nodiscard]] std::size_t parameter(std::size_t layer, std::string_view leaf) const {
+        return parameters_.index_of(fmt::format("layer{}.{}", layer, leaf));
+    }
+
+    // The loss of `inputs` (tokens x d) against `targets` (tokens x the head's outputs), keeping
+    // what the backward needs.
+    double forward(view<const float> inputs, view<const float> targets) {
+        const std::size_t tokens = inputs.rows();
+        stream_.resize(config_.depth + 1);
+        for (std::size_t l = 1; l <= config_.depth; ++l) cpu::workspace<1>::fit(stream_[l], tokens, inputs.cols());
+        const auto stream_at = [&](std::size_t l) { return l == 0 ? inputs : view<const float>(stream_[l].view()); };
+        for (std::size_t l = 0; l < config_.depth; ++l)
+            block_part::with_parameters(parameters_, layer_first_[l], [&](const auto&... bound) {
+                block_.forward(tapes_[l], into(stream_[l + 1]), x = stream_at(l), bound...);
+            });
+        cpu::workspace<1>::fit(outputs_, tokens, targets.cols());
+        head_part::with_parameters(parameters_, head_first_, [&](const auto&... bound) {
+            head_.forward(head_tape_, into(outputs_), x = stream_at(config_.depth), bound...);
+        });
+        inputs_ = inputs;
+        targets_ = targets;
+        tensor<float> loss(1, 1);
+        loss_(into(loss), y = outputs_, target = targets);
+        return loss(0, 0);
+    }
+
+    // The gradients of the last forward's loss, into parameters().gradient(...).
+    void backward() {
+        if (stream_.empty()) throw error("etna: backward needs a forward first");
+        const std::size_t tokens = inputs_.rows();
+        cpu::workspace<1>::fit(output_gradient_, tokens, outputs_.cols());
+        loss_gradient_(into(output_gradient_), y = outputs_, target = targets_);
+        for (auto& g : stream_gradient_) cpu::workspace<1>::fit(g, tokens, inputs_.cols());
+        const auto stream_at = [&](std::size_t l) { return l == 0 ? inputs_ : view<const float>(stream_[l].view()); };
+        head_part::with_parameters(parameters_, head_first_, [&](const auto&... bound) {
+            head_.backward(head_tape_, head_part::gradients_into(parameters_, head_first_, stream_gradient_[0].view()),
+                           x = stream_at(config_.depth), bound..., input<"dy", kind_of<Head>> = output_gradient_);
+        });
+        for (std::size_t l = config_.depth; l-- > 0;) {
+            const tensor<float>& from_above = stream_gradient_[(config_.depth - l + 1) % 2];
+            tensor<float>& here = stream_gradient_[(config_.depth - l) % 2];
+            block_part::with_parameters(parameters_, layer_first_[l], [&](const auto&... bound) {
+                block_.backward(tapes_[l], block_part::gradients_into(parameters_, layer_first_[l], here.view()), x = stream_at(l),
+                                bound..., input<"dy"> = from_above);
+            });
+        }
+    }
+
+    // forward, backward and one AdamW step at `learning_rate`; returns the loss (before the step).
+    double train_step(view<const float> inputs, view<const float> targets, adamw& optimizer, double learning_rate) {
+        const double loss = forward(inputs, targets);
+        backward();
+        parameters_.step(optimizer, learning_rate);
+        return loss;
+    }
+
+    // The head's output of the last forward (logits).
+    [[nodiscard]] view<const float> outputs() const { return outputs_.view(); }
+
+    // Saves every parameter, its AdamW moments ("adam.m.<name>", "adam.v.<name>"), the optimizer's
+    // step count and the model's shape (depth, axis sizes) in etna's checkpoint format
+    // (io/checkpoint.hpp, docs/checkpoint-format.md).
+    void save(const std::string& path) {
+        std::vector<named_view> tensors;
+        for (std::size_t i = 0; i < parameters_.size(); ++i) {
+            tensors.push_back({parameters_.name(i), parameters_.value(i)});
+            tensors.push_back({"adam.m." + parameters_.name(i), parameters_.first_moment(i)});
+            tensors.push_back({"adam.v." + parameters_.name(i), parameters_.second_moment(i)});
+        }
+        save_checkpoint(path, tensors, shape_metadata());
+    }
+
+    // Loads a checkpoint that a model of this configuration saved: all or nothing. A checkpoint
+    // of another shape, or a damaged file, is refused with the reason.
+    void load(const std::string& path) {
+        const checkpoint saved = checkpoint::load(path);
+        for (const auto& [key, value] : shape_metadata()) {
+            if (key == "steps") continue;
+            if (!saved.has_metadata(key) || saved.metadata(key) != value)
+                throw error(fmt::format("etna: checkpoint '{}' is of another model: its {} is {}, this model's is {}", path, key,
+                                        saved.has_metadata(key) ? fmt::format("{}", saved.metadata(key)) : "missing", value));
+        }
+        std::vector<named_mutable_view> targets;
+        for (std::size_t i = 0; i < parameters_.size(); ++i) {
+            targets.push_back({parameters_.name(i), parameters_.value(i)});
+            targets.push_back({"adam.m." + parameters_.name(i), parameters_.first_moment(i)});
+            targets.push_back({"adam.v." + parameters_.name(i), parameters_.second_moment(i)});
+        }
+        saved.load_into(targets);
+        parameters_.set_steps(saved.metadata("steps"));
+    }
+
+private:
+    std::vector<std::pair<std::string, std::uint64_t>> shape_metadata() const {
+        std::vector<std::pair<std::string, std::uint64_t>> metadata{{"depth", config_.depth}, {"steps", parameters_.steps()}};
+        for (const auto& [name, size] : config_.axes) metadata.emplace_back("axis." + name, size);
+        return metadata;
+    }
+
+    using block_pair = typename block_part::pair_type;
+    using head_pair = typename head_part::pair_type;
+
+    model_config config_;
+    parameter_set parameters_;
+    std::vector<std::size_t> layer_first_;
+    std::size_t head_first_ = 0;
+    block_pair block_;
+    head_pair head_;
+    std::vector<typename block_pair::tape_type> tapes_;
+    typename head_pair::tape_type head_tape_;
+    compiled_t<Loss> loss_;
+    compiled_t<std::remove_cv_t<decltype(grad(Loss{}, wrt(input<"y", kind_of<Head>>)))>> loss_gradient_;
+    std::vector<tensor<float>> stream_;          // the residual stream after each layer (0: the inputs, unused)
+    std::array<tensor<float>, 2> stream_gradient_;  // the gradient of the stream, between layers
+    tensor<float> outputs_, output_gradient_;
+    view<const float> inputs_, targets_;
+};
+
+}  // namespace etna

@@ -1,0 +1,157 @@
+// Training: AdamW as a fused kernel against the textbook update, deterministic initialization,
+// and stacks of pre-norm and post-norm FFN blocks whose loss decreases (cross-entropy and MSE).
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <type_traits>
+
+#include <catch2/catch.hpp>
+
+#include <etna/etna.hpp>
+#include <etna/train/model.hpp>
+#include <support/ffn_block.hpp>
+
+using namespace etna;
+
+using namespace etna::testing::ffn_block;
+
+namespace {
+
+constexpr auto Wo = weight<"Wo", "d", "out">;
+constexpr auto bo = param<"bo", per_feature_over<"out">>;
+using pre_block = std::remove_cv_t<decltype(pre)>;
+using post_block = std::remove_cv_t<decltype(post)>;
+using head = std::remove_cv_t<decltype(linear(x, Wo, bo))>;
+constexpr auto y = input<"y", act_over<"out">>;
+constexpr auto target = input<"target", act_over<"out">>;
+using cross_entropy = std::remove_cv_t<decltype(softmax_cross_entropy(y, target))>;
+using squared_error = std::remove_cv_t<decltype(mse_loss(y, target))>;
+
+model_config small_config(std::size_t depth, std::uint64_t seed = 3) {
+    model_config config;
+    config.axes = {{"d", 16}, {"ff", 48}, {"out", 5}};
+    config.starts = {{"g", initialization::filled(1.0)}};
+    config.depth = depth;
+    config.seed = seed;
+    return config;
+}
+
+// 96 tokens of 16 features, and one-hot classes of a fixed function of them.
+struct task {
+    tensor<float> inputs{96, 16};
+    tensor<float> classes{96, 5, 0.0f};
+    task() {
+        normal_stream random{11};
+        for (std::size_t i = 0; i < inputs.size(); ++i) inputs.data()[i] = static_cast<float>(random.next_normal());
+        for (std::size_t t = 0; t < inputs.rows(); ++t) {
+            const double score = inputs(t, 0) + inputs(t, 1) * inputs(t, 2);
+            classes(t, static_cast<std::size_t>(std::floor(std::abs(score) * 2)) % 5) = 1.0f;
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("AdamW as one fused kernel equals the textbook update", "[train][adamw]") {
+    tensor<float> p(3, 7), gradient(3, 7), m(3, 7, 0.0f), v(3, 7, 0.0f);
+    tensor<double> p_ref(3, 7), m_ref(3, 7, 0.0), v_ref(3, 7, 0.0);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        p.data()[i] = 0.1f * static_cast<float>(i);
+        gradient.data()[i] = 0.05f * (7.0f - static_cast<float>(i));
+        p_ref.data()[i] = p.data()[i];
+    }
+    adamw optimizer;
+    const adamw_options o = optimizer.options();
+    for (std::size_t step = 1; step <= 3; ++step) {
+        optimizer.update(p.view(), gradient.view(), m.view(), v.view(), step, 1e-2, true);
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            const double gi = gradient.data()[i];
+            m_ref.data()[i] = o.beta1 * m_ref.data()[i] + (1 - o.beta1) * gi;
+            v_ref.data()[i] = o.beta2 * v_ref.data()[i] + (1 - o.beta2) * gi * gi;
+            const double m_hat = m_ref.data()[i] / (1 - std::pow(o.beta1, double(step)));
+            const double v_hat = v_ref.data()[i] / (1 - std::pow(o.beta2, double(step)));
+            p_ref.data()[i] -= 1e-2 * o.weight_decay * p_ref.data()[i] + 1e-2 * m_hat / (std::sqrt(v_hat) + o.epsilon);
+        }
+    }
+    for (std::size_t i = 0; i < p.size(); ++i) CHECK(p.data()[i] == Approx(p_ref.data()[i]).margin(1e-6));
+    CHECK_THROWS_WITH(optimizer.update(p.view(), gradient.view(), m.view(), v.view(), 0, 1e-2, true),
+                      Catch::Contains("adamw steps count from 1"));
+}
+
+TEST_CASE("parameters start the same from the same seed, and differently from another", "[train][init]") {
+    model<pre_block, head, cross_entropy> first(small_config(2, 5)), again(small_config(2, 5)), other(small_config(2, 6));
+    const auto same = [](view<float> a, view<float> b) {
+        return a.rows() == b.rows() && a.cols() == b.cols() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+    };
+    const std::size_t w1 = first.parameter(1, "W1");
+    CHECK(same(first.parameters().value(w1), again.parameters().value(w1)));
+    CHECK(!same(first.parameters().value(w1), other.parameters().value(w1)));
+    // Weights start with std 1 / sqrt(fan-in); gains at 1, biases at 0.
+    const view<float> weights = first.parameters().value(w1);
+    double square_sum = 0;
+    for (std::size_t r = 0; r < weights.rows(); ++r)
+        for (std::size_t c = 0; c < weights.cols(); ++c) square_sum += double(weights(r, c)) * weights(r, c);
+    CHECK(std::sqrt(square_sum / double(weights.size())) == Approx(1.0 / 4.0).epsilon(0.1));
+    CHECK(first.parameters().value(first.parameter(0, "g"))(0, 3) == 1.0f);
+    CHECK(first.parameters().value(first.parameter(0, "b1"))(0, 3) == 0.0f);
+}
+
+TEST_CASE("training a small stack reduces its loss", "[train]") {
+    const task data;
+    const auto train = [&](auto& net) {
+        adamw optimizer;
+        const double first = net.train_step(data.inputs.view(), data.classes.view(), optimizer, 3e-3);
+        double last = first;
+        for (int step = 1; step < 60; ++step) last = net.train_step(data.inputs.view(), data.classes.view(), optimizer, 3e-3);
+        CAPTURE(first, last);
+        CHECK(std::isfinite(last));
+        CHECK(last < 0.5 * first);
+    };
+    model<pre_block, head, cross_entropy> pre(small_config(3));
+    train(pre);
+    model<post_block, head, cross_entropy> post(small_config(3));
+    train(post);
+    model<pre_block, head, squared_error> regression(small_config(2));
+    train(regression);
+}
+
+TEST_CASE("a checkpoint round-trips a model bit-exactly, and a corrupt one is refused", "[train][checkpoint]") {
+    const task data;
+    const std::string path = (std::filesystem::temp_directory_path() / "etna-model-test.ckpt").string();
+    model<pre_block, head, cross_entropy> trained(small_config(2));
+    adamw optimizer;
+    for (int step = 0; step < 3; ++step) trained.train_step(data.inputs.view(), data.classes.view(), optimizer, 3e-3);
+    trained.save(path);
+
+    // Another model of the same configuration, another seed: loading makes it the same, moments
+    // and step count included, so that the next steps agree bitwise.
+    model<pre_block, head, cross_entropy> restored(small_config(2, 99));
+    restored.load(path);
+    CHECK(restored.parameters().steps() == 3);
+    adamw again;
+    const double next = trained.train_step(data.inputs.view(), data.classes.view(), optimizer, 3e-3);
+    const double restored_next = restored.train_step(data.inputs.view(), data.classes.view(), again, 3e-3);
+    CHECK(std::memcmp(&next, &restored_next, sizeof next) == 0);
+    for (std::size_t i = 0; i < trained.parameters().size(); ++i) {
+        const view<float> a = trained.parameters().value(i), b = restored.parameters().value(i);
+        CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+    }
+
+    // A model of another depth refuses the file; so does every model, once a byte is flipped.
+    model<pre_block, head, cross_entropy> deeper(small_config(3));
+    CHECK_THROWS_WITH(deeper.load(path), Catch::Contains("is of another model: its depth is 2, this model's is 3"));
+    {
+        std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(200);
+        char byte = 0;
+        file.read(&byte, 1);
+        file.seekp(200);
+        byte = static_cast<char>(byte ^ 0x10);
+        file.write(&byte, 1);
+    }
+    CHECK_THROWS_WITH(restored.load(path), Catch::Contains("corrupt"));
+    std::filesystem::remove(path);
+}
