@@ -111,7 +111,7 @@ void etna_step(benchmark::State& state, int threads) {
 }
 
 // The GEMMs of etna's step and nothing else, decomposed as its tiled kernels decompose them
-// (cpu/tiled_kernel.hpp): per kernel call, its weights packed by the calling thread, then tiles
+// (cpu/tiled_kernel.hpp): per kernel call, its weights packed by the threads, then tiles
 // of 64 tokens split statically over the threads, each thread with its own tiles (L2-resident)
 // and its own partial sums of the weight gradients. A kernel reads the rows of a bound array
 // where it reads a leaf (the backward's dy), a tile where it reads a value computed in the tile.
@@ -132,24 +132,24 @@ public:
 
     double step() {
         for (std::size_t l = 0; l < depth; ++l) {
-            first_.pack(w1_[l].data(), d, ff, ff, false);
-            second_.pack(w2_[l].data(), ff, d, d, false);
+            first_.pack(w1_[l].data(), d, ff, ff, false, cpu::best_gemm_isa(), threads_);
+            second_.pack(w2_[l].data(), ff, d, d, false, cpu::best_gemm_isa(), threads_);
             over_tiles([&](thread_tiles& t, std::size_t) {
                 cpu::gemm(t.h.data(), d, tile_tokens, first_, t.u.data(), ff, false);
                 cpu::gemm(t.a.data(), ff, tile_tokens, second_, t.y.data(), d, false);
             });
         }
-        first_.pack(wo_.data(), d, d, d, false);
+        first_.pack(wo_.data(), d, d, d, false, cpu::best_gemm_isa(), threads_);
         over_tiles([&](thread_tiles& t, std::size_t) { cpu::gemm(t.h.data(), d, tile_tokens, first_, t.y.data(), d, false); });
-        first_.pack(wo_.data(), d, d, d, true);
+        first_.pack(wo_.data(), d, d, d, true, cpu::best_gemm_isa(), threads_);
         over_tiles([&](thread_tiles& t, std::size_t row) {
             const float* dy = dy_.data() + row * d;
             cpu::gemm(dy, d, tile_tokens, first_, t.dh.data(), d, false);
             cpu::gemm_tn(t.h.data(), d, dy, d, tile_tokens, d, d, t.dwo.data(), d);
         });
         for (std::size_t l = depth; l-- > 0;) {
-            second_.pack(w2_[l].data(), ff, d, d, true);
-            first_.pack(w1_[l].data(), d, ff, ff, true);
+            second_.pack(w2_[l].data(), ff, d, d, true, cpu::best_gemm_isa(), threads_);
+            first_.pack(w1_[l].data(), d, ff, ff, true, cpu::best_gemm_isa(), threads_);
             over_tiles([&](thread_tiles& t, std::size_t row) {
                 const float* dy = dy_.data() + row * d;
                 cpu::gemm(dy, d, tile_tokens, second_, t.da.data(), ff, false);

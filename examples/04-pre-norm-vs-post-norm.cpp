@@ -116,6 +116,7 @@ struct options {
     double learning_rate = 1e-3;
     int threads = cpu::default_threads();
     std::string out = "pre-norm-vs-post-norm";
+    bool explain = false;  // print the plans of a pre-norm block's kernels instead of training
 };
 
 std::size_t parse_count(std::string_view flag, std::string_view text) {
@@ -135,8 +136,11 @@ options parse(int argc, char** argv) {
         const std::string_view value = eq == std::string_view::npos ? std::string_view{} : arg.substr(eq + 1);
         if (flag == "--help") {
             fmt::print("usage: 04-pre-norm-vs-post-norm [--depths=6,12,24,48] [--width=64] [--ff=256] [--classes=16]\n"
-                       "         [--tokens=256] [--steps=300] [--warmup=100] [--lr=1e-3] [--threads=N] [--out=DIR]\n");
+                       "         [--tokens=256] [--steps=300] [--warmup=100] [--lr=1e-3] [--threads=N] [--out=DIR]\n"
+                       "       04-pre-norm-vs-post-norm --explain   (the plans of a pre-norm block's kernels)\n");
             std::exit(0);
+        } else if (arg == "--explain") {
+            o.explain = true;
         } else if (flag == "--depths") {
             o.depths.clear();
             for (std::size_t start = 0; start <= value.size();) {
@@ -172,15 +176,19 @@ struct run_result {
     double steps_per_second = 0;
 };
 
-template <class Model>
-run_result train(const options& o, const teacher& task, std::string norm, std::size_t depth, bool warmup) {
+model_config configuration(const options& o, std::size_t depth) {
     model_config config;
     config.axes = {{"d", o.width}, {"ff", o.ff}, {"classes", o.classes}};
     config.starts = {{"ln.g", initialization::filled(1.0)}, {"lnf.g", initialization::filled(1.0)}};
     config.depth = depth;
     config.seed = 42;
     config.threads = o.threads;
-    Model net(config);
+    return config;
+}
+
+template <class Model>
+run_result train(const options& o, const teacher& task, std::string norm, std::size_t depth, bool warmup) {
+    Model net(configuration(o, depth));
     adamw optimizer({o.learning_rate, 0.9, 0.999, 1e-8, 0.01});
     optimizer.set_threads(o.threads);
 
@@ -290,6 +298,13 @@ void write_files(const options& o, const std::vector<run_result>& runs) {
 
 int main(int argc, char** argv) try {
     const options o = parse(argc, argv);
+    if (o.explain) {
+        //! [explain]
+        const pre_model net(configuration(o, 1));
+        fmt::print("{}", explain(net.block_pair()));
+        //! [explain]
+        return 0;
+    }
     const teacher task(o.width, o.classes);
     fmt::print("pre-norm vs post-norm: {} stacks of FFN blocks, trained with etna\n", 3 * o.depths.size());
     std::vector<run_result> runs;

@@ -31,63 +31,32 @@
 // M_TRIM_THRESHOLD huge): a block freed by one call is handed back to the next with its pages
 // resident, as PyTorch's own caching allocators do on a GPU. The previous results are released
 // before each call, so that one block per result is recycled, and untimed calls are made until
-// one takes no page fault (settle, below). Defaults are restored afterwards.
+// one takes no page fault (settle). Defaults are restored afterwards.
 //
 // Threads: at::set_num_threads(threads) (Debian's LibTorch's parallel backend is OpenMP, the
 // libgomp this binary uses), OpenMP's previous count restored afterwards (torch_threads).
+// torch_threads, heap_blocks and settle are in libtorch_common.hpp, shared with
+// peers/libtorch_train.cpp.
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
-
-#include <malloc.h>
-#include <omp.h>
 
 #include <array>
-#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <tuple>
 #include <vector>
 
 #include "../workload.hpp"
+#include "libtorch_common.hpp"
 
 namespace {
 
 using bench::graph;
 using bench::pass;
+using libtorch_peer::heap_blocks;
+using libtorch_peer::settle;
+using libtorch_peer::torch_threads;
 
 constexpr double eps = 1e-5;
-
-// The previous count is OpenMP's, read before any ATen call: ATen's first get_num_threads (or
-// first parallel op) on a thread sets OpenMP's count to its own default, the physical cores as
-// cpuinfo counts them (1 on a 2-vCPU virtual machine), which the other benchmarks in the binary
-// must not inherit. at::set_num_threads sets both ATen's count and omp_set_num_threads.
-class torch_threads {
-public:
-    explicit torch_threads(int threads) : previous_(omp_get_max_threads()) { at::set_num_threads(threads); }
-    ~torch_threads() { at::set_num_threads(previous_); }
-    torch_threads(const torch_threads&) = delete;
-    torch_threads& operator=(const torch_threads&) = delete;
-
-private:
-    int previous_;
-};
-
-// glibc: every block from the heap (no mmap), the heap never trimmed, while the guard lives.
-// Restores glibc's documented defaults (128 KiB thresholds, 65536 mmaps) afterwards.
-class heap_blocks {
-public:
-    heap_blocks() {
-        mallopt(M_MMAP_MAX, 0);
-        mallopt(M_TRIM_THRESHOLD, INT_MAX);
-    }
-    ~heap_blocks() {
-        mallopt(M_MMAP_MAX, 65536);
-        mallopt(M_TRIM_THRESHOLD, 128 * 1024);
-        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    }
-    heap_blocks(const heap_blocks&) = delete;
-    heap_blocks& operator=(const heap_blocks&) = delete;
-};
 
 struct problem {
     graph gr;
@@ -343,18 +312,6 @@ struct problem {
         }
     }
 };
-
-// Untimed calls until one takes no page fault (at most 8): with the heap in the state an
-// earlier benchmark left it, the first calls may place a fresh block where a small allocation
-// has split the one just freed; after that every call recycles the same blocks.
-template <class Call>
-void settle(Call&& call) {
-    for (int i = 0; i < 8; ++i) {
-        const long before = bench::minor_faults();
-        call();
-        if (bench::minor_faults() == before) return;
-    }
-}
 
 void run(graph gr, pass p, benchmark::State& state, bench::shape sh, int threads) {
     const torch_threads scope(threads);

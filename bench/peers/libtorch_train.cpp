@@ -5,25 +5,24 @@
 // them), zero_grad each step. Float32, default initialization, no anomaly detection.
 //
 // Threads: at::set_num_threads(threads) for ATen's OpenMP loops, OpenMP's previous count
-// restored afterwards (as in peers/libtorch.cpp). ATen 1.13 leaves its BLAS alone, and Debian
-// builds it on OpenBLAS (pthread), whose own pool runs every GEMM on all the cores whatever
-// ATen's count: openblas_set_num_threads(threads) too, looked up in the process at run time (it
-// is not in the link: nothing is set when LibTorch's BLAS is another).
+// restored afterwards (torch_threads, as in peers/libtorch.cpp). ATen 1.13 leaves its BLAS
+// alone, and Debian builds it on OpenBLAS (pthread), whose own pool runs every GEMM on all the
+// cores whatever ATen's count: openblas_set_num_threads(threads) too, looked up in the process
+// at run time (it is not in the link: nothing is set when LibTorch's BLAS is another).
 //
 // Memory: autograd allocates every activation and gradient afresh each step. As in
 // peers/libtorch.cpp, glibc serves every block from the heap and never trims it while the
-// benchmark runs (mallopt M_MMAP_MAX 0, M_TRIM_THRESHOLD huge), so that a step reuses the
-// blocks the previous one freed, with their pages resident, as PyTorch's caching allocators do
-// on a GPU; the benchmark's page_faults counter shows what is left. Defaults restored afterwards.
+// benchmark runs (heap_blocks: mallopt M_MMAP_MAX 0, M_TRIM_THRESHOLD huge), so that a step
+// reuses the blocks the previous one freed, with their pages resident, as PyTorch's caching
+// allocators do on a GPU; the benchmark's page_faults counter shows what is left. Defaults
+// restored afterwards.
+//
+// torch_threads, heap_blocks and settle are in libtorch_common.hpp, shared with
+// peers/libtorch.cpp.
 #include <torch/torch.h>
 
-#include <ATen/Parallel.h>
-
 #include <dlfcn.h>
-#include <malloc.h>
-#include <omp.h>
 
-#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -32,8 +31,12 @@
 #include <vector>
 
 #include "../workload.hpp"
+#include "libtorch_common.hpp"
 
 namespace {
+
+using libtorch_peer::heap_blocks;
+using libtorch_peer::settle;
 
 // OpenBLAS's thread count, when the process has OpenBLAS (in this binary only LibTorch calls it:
 // the count is not restored).
@@ -42,33 +45,10 @@ void set_blas_threads(int threads) {
     if (const auto set = reinterpret_cast<setter>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
 }
 
-class torch_threads {
+// ATen's count (torch_threads), then OpenBLAS's, for the GEMMs that ATen's count leaves alone.
+class torch_and_blas_threads : public libtorch_peer::torch_threads {
 public:
-    explicit torch_threads(int threads) : previous_(omp_get_max_threads()) {
-        at::set_num_threads(threads);
-        set_blas_threads(threads);
-    }
-    ~torch_threads() { at::set_num_threads(previous_); }
-    torch_threads(const torch_threads&) = delete;
-    torch_threads& operator=(const torch_threads&) = delete;
-
-private:
-    int previous_;
-};
-
-class heap_blocks {
-public:
-    heap_blocks() {
-        mallopt(M_MMAP_MAX, 0);
-        mallopt(M_TRIM_THRESHOLD, INT_MAX);
-    }
-    ~heap_blocks() {
-        mallopt(M_MMAP_MAX, 65536);
-        mallopt(M_TRIM_THRESHOLD, 128 * 1024);
-        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    }
-    heap_blocks(const heap_blocks&) = delete;
-    heap_blocks& operator=(const heap_blocks&) = delete;
+    explicit torch_and_blas_threads(int threads) : torch_threads(threads) { set_blas_threads(threads); }
 };
 
 // x + ffn(LN(x)), ffn(h) = down(gelu(up(h)))
@@ -142,23 +122,13 @@ private:
         return groups;
     }
 
-    torch_threads threads_;
+    torch_and_blas_threads threads_;
     heap_blocks heap_;
     stack net_;
     torch::optim::AdamW optimizer_;
     std::vector<float> input_data_, target_data_;
     torch::Tensor inputs_, targets_;
 };
-
-// Untimed steps until one takes no page fault (at most 8): the first allocates the optimizer's
-// moments, and the heap settles after a few.
-void settle(trainer& t) {
-    for (int i = 0; i < 8; ++i) {
-        const long before = bench::minor_faults();
-        t.step();
-        if (bench::minor_faults() == before) return;
-    }
-}
 
 }  // namespace
 
@@ -167,6 +137,7 @@ std::function<double()> libtorch_train_step(int threads, std::int64_t depth, std
                                             double epsilon, double weight_decay) {
     torch::manual_seed(1);
     auto t = std::make_shared<trainer>(threads, depth, tokens, d, ff, learning_rate, beta1, beta2, epsilon, weight_decay);
-    settle(*t);
+    // untimed steps: the first allocates the optimizer's moments, and the heap settles after a few
+    settle([&] { t->step(); });
     return [t] { return t->step(); };
 }

@@ -6,7 +6,9 @@
 //   <!-- snippet: path/from/root.cpp#name -->   is followed by a ```cpp block: that snippet;
 //   <!-- output: program-name -->              is followed by a ```text block: that program's
 //                                               standard output, the program given as
-//                                               --program program-name=path/to/executable.
+//                                               --program program-name=path/to/executable;
+//   <!-- output: program-name --flag=1 -->     the same, run with the arguments that follow
+//                                               the name (letters, digits and - _ = . , only).
 // Fenced blocks that follow no marker are the page's own and are left alone.
 //
 // Modes.
@@ -21,8 +23,10 @@
 #include <sys/wait.h>  // WIFEXITED, WEXITSTATUS: the status pclose returns
 
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -152,13 +156,21 @@ public:
         return dedent(std::move(body));
     }
 
-    // The standard output of the program `name`, which must exit with status 0.
-    const lines& output(const std::string& name) {
-        if (const auto found = outputs_.find(name); found != outputs_.end()) return found->second;
+    // The standard output of `command` (a program's name, then its arguments, separated by
+    // spaces), which must exit with status 0.
+    const lines& output(const std::string& command) {
+        if (const auto found = outputs_.find(command); found != outputs_.end()) return found->second;
+        const std::string name = command.substr(0, command.find(' '));
+        const std::string arguments = command.substr(name.size());
         const auto program = programs_.find(name);
         if (program == programs_.end())
             throw failure(fmt::format("unknown program '{}': pass --program {}=PATH_TO_EXECUTABLE", name, name));
-        return outputs_.emplace(name, run(name, program->second)).first->second;
+        // The arguments reach a shell unquoted: only characters that it reads literally.
+        const auto literal = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || std::strchr(" -_=.,", c); };
+        if (!std::all_of(arguments.begin(), arguments.end(), literal))
+            throw failure(fmt::format("the arguments of program '{}' ('{}') may hold only letters, digits and - _ = . ,", name,
+                                      trim(arguments)));
+        return outputs_.emplace(command, run(command, quoted(program->second) + arguments)).first->second;
     }
 
 private:
@@ -183,24 +195,27 @@ private:
     }
 
     // popen runs a shell: the path is single-quoted so that spaces and the like stay literal.
-    static lines run(const std::string& name, const fs::path& executable) {
-        std::string quoted = "'";
-        for (const char c : executable.string()) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        quoted += "'";
+    static std::string quoted(const fs::path& executable) {
+        std::string result = "'";
+        for (const char c : executable.string()) result += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        return result + "'";
+    }
+
+    static lines run(const std::string& name, const std::string& shell_command) {
         std::fflush(nullptr);
-        FILE* pipe = popen(quoted.c_str(), "r");
-        if (pipe == nullptr) throw failure(fmt::format("cannot run program '{}' ({})", name, executable.string()));
+        FILE* pipe = popen(shell_command.c_str(), "r");
+        if (pipe == nullptr) throw failure(fmt::format("cannot run program '{}' ({})", name, shell_command));
         std::string text;
         char chunk[4096];
         for (std::size_t read; (read = std::fread(chunk, 1, sizeof chunk, pipe)) > 0;) text.append(chunk, read);
         const int status = pclose(pipe);
-        if (status == -1) throw failure(fmt::format("cannot run program '{}' ({})", name, executable.string()));
+        if (status == -1) throw failure(fmt::format("cannot run program '{}' ({})", name, shell_command));
         if (!WIFEXITED(status))
             throw failure(fmt::format("program '{}' ({}) was killed (wait status {}); its output is not quoted", name,
-                                      executable.string(), status));
+                                      shell_command, status));
         if (WEXITSTATUS(status) != 0)
             throw failure(fmt::format("program '{}' ({}) exited with status {}; its output is not quoted", name,
-                                      executable.string(), WEXITSTATUS(status)));
+                                      shell_command, WEXITSTATUS(status)));
         lines result;
         std::istringstream in(text);
         for (std::string line; std::getline(in, line);) result.push_back(std::move(line));

@@ -98,7 +98,7 @@ void check_gemm(gemm_isa isa, shape s, bool transposed, bool accumulate) {
     const matrix w(w_rows, w_cols, w_cols + 2, 2, 3);
     const matrix c0(s.m, s.n, s.n + 5, 3, 2);
     cpu::packed_weight packed;
-    packed.pack(w.data(), w_rows, w_cols, w.ld, transposed, isa);
+    packed.pack(w.data(), w_rows, w_cols, w.ld, transposed, isa, 2);  // two threads, as a tiled kernel packs
     REQUIRE(packed.k() == s.k);
     REQUIRE(packed.n() == s.n);
     matrix c = c0;
@@ -151,6 +151,13 @@ TEST_CASE("gemm's result does not depend on the run, the alignment or the tile o
         matrix moved(m, n, n, 9, 3);
         cpu::gemm(a_moved.data(), a.ld, m, packed_moved, moved.data(), moved.ld, false);
         CHECK(same_bits(first, moved));
+
+        // W packed by three threads, a panel each.
+        cpu::packed_weight packed_by_threads;
+        packed_by_threads.pack(w.data(), k, n, n, false, isa, 3);
+        matrix by_threads(m, n, n, 9);
+        cpu::gemm(a.data(), a.ld, m, packed_by_threads, by_threads.data(), by_threads.ld, false);
+        CHECK(same_bits(first, by_threads));
 
         // Rows 41.. as their own tile (not on a boundary of 6), computed before rows 0..40.
         matrix tiled(m, n, n, 9);

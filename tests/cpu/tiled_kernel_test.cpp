@@ -156,8 +156,15 @@ TEST_CASE("explain shows the tiles, each stage's nest and its GEMMs", "[tiled][e
     CHECK(text.find("GEMM @0 = s0.0 @ W1  // tile of Act[ff]") != std::string::npos);
     CHECK(text.find("GEMM @1 = s1.0 @ W2  // tile of Act") != std::string::npos);
     CHECK(text.find("out0[t,j] = x[t,j] + (@1[t,j] + b2[j])") != std::string::npos);
+    // A nest runs on one tile, on the tile's thread; a forward without sums has nothing to merge.
+    CHECK(text.find("for t in [0, T):  // the tile's tokens") != std::string::npos);
+    CHECK(text.find("parallel for t") == std::string::npos);
+    CHECK(text.find("after the tiles") == std::string::npos);
     // The backward: dY W2ᵀ as a tile, and the weights' gradients summed over the tiles.
     const std::string backward = explain(compile(pre_backward));
     CHECK(backward.find("GEMM @0 = dy @ W2ᵀ") != std::string::npos);
     CHECK(backward.find("ᵀ @ dy  // Weight[ff->d], summed over the tiles") != std::string::npos);
+    // Sums over tokens are each tile's in its nest, merged over the threads only after the tiles.
+    CHECK(backward.find("partial[thread][j] +=") == std::string::npos);
+    CHECK(backward.find("after the tiles:\n  out") != std::string::npos);
 }

@@ -247,8 +247,9 @@ inline void check_stride(const char* call, const char* name, std::size_t stride,
 // by every tile and thread. op(W) is k x n: W itself, or W^T when transposed.
 class packed_weight {
 public:
+    // `threads` OpenMP threads pack the panels, each panel by one of them.
     void pack(const float* w, std::size_t rows, std::size_t cols, std::size_t ld, bool transposed,
-              gemm_isa isa = best_gemm_isa()) {
+              gemm_isa isa = best_gemm_isa(), int threads = 1) {
         gemm_detail::check_stride("packed_weight::pack", "ld", ld, cols);
         if (!gemm_isa_supported(isa))
             throw error("etna: packed_weight::pack: this CPU cannot run the requested micro-kernel");
@@ -259,8 +260,14 @@ public:
         const std::size_t panels = (n_ + panel_ - 1) / panel_;
         if (panels_.rows() != panels || panels_.cols() != k_ * panel_) panels_ = tensor<float>(panels, k_ * panel_);
         // Column j of op(W) is row j of W when transposed (contiguous), column j of W otherwise.
-        if (transposed) gemm_detail::pack_rows(w, ld, n_, k_, panel_, k_ * panel_, panels_.data());
-        else gemm_detail::pack_columns(w, ld, n_, k_, panel_, k_ * panel_, panels_.data());
+        const auto panel_count = static_cast<std::ptrdiff_t>(panels);
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (std::ptrdiff_t p = 0; p < panel_count; ++p) {
+            const std::size_t first = static_cast<std::size_t>(p) * panel_, count = std::min(panel_, n_ - first);
+            float* out = panels_.data() + first * k_;
+            if (transposed) gemm_detail::pack_rows(w + first * ld, ld, count, k_, panel_, k_ * panel_, out);
+            else gemm_detail::pack_columns(w + first, ld, count, k_, panel_, k_ * panel_, out);
+        }
     }
 
     [[nodiscard]] std::size_t k() const noexcept { return k_; }

@@ -96,6 +96,17 @@ struct bound_element<First, Rest...> {
                                     typename bound_element<Rest...>::type, typename First::value_type>;
 };
 
+// A kernel reads one element type T: every bound array holds it (number bindings of Scalar
+// leaves and statistic leaves, read from double data, excepted).
+template <class T, class... Bindings>
+constexpr void check_bound_elements() {
+    static_assert(((std::is_same_v<kind_of<typename Bindings::leaf_type>, Scalar> || is_statistic_leaf<typename Bindings::leaf_type> ||
+                    std::is_same_v<typename Bindings::value_type, T>) &&
+                   ...),
+                  "etna: a kernel reads and writes one element type: every bound tensor, view or vector must hold "
+                  "the element type of the outputs (float or double); convert with tensor<T>::copy_of");
+}
+
 }  // namespace cpu
 
 // A compiled graph. Its plan (fuse/plan.hpp) is a compile-time constant; calling it runs that
@@ -209,11 +220,7 @@ private:
 
     template <element T, class... Bindings>
     static sizes resolve_sizes(const Bindings&... bindings) {
-        static_assert(((std::is_same_v<kind_of<typename Bindings::leaf_type>, Scalar> ||
-                        is_statistic_leaf<typename Bindings::leaf_type> ||
-                        std::is_same_v<typename Bindings::value_type, T>) && ...),
-                      "etna: a kernel reads and writes one element type: every bound tensor, view or vector must hold "
-                      "the element type of the outputs (float or double); convert with tensor<T>::copy_of");
+        cpu::check_bound_elements<T, Bindings...>();
         return sizes_of_bindings<G>(bindings...);
     }
 

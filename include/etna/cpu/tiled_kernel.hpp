@@ -108,6 +108,7 @@ public:
 
     template <class... Bindings>
     auto operator()(const Bindings&... bindings) {
+        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
         using T = typename cpu::bound_element<Bindings...>::type;
         return cpu::new_outputs<tiled_kernel, T, output_count, is_graph<G>>(sizes_of(bindings...),
                                                                            [&](auto buffers) { (*this)(buffers, bindings...); });
@@ -116,6 +117,7 @@ public:
     template <class... Views, class... Bindings>
     void operator()(into_t<Views...> buffers, const Bindings&... bindings) {
         static_assert(sizeof...(Views) == output_count, "etna: into(...) needs exactly one buffer per output of the kernel");
+        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
         using T = typename cpu::bound_element<Bindings...>::type;
         [&]<std::size_t... O>(std::index_sequence<O...>) {
             static_assert(((std::is_same_v<typename Views::value_type, T> ||
@@ -132,6 +134,7 @@ public:
     template <class... Bindings>
     static sizes sizes_of(const Bindings&... bindings) {
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
+        cpu::check_bound_elements<typename cpu::bound_element<Bindings...>::type, Bindings...>();
         return sizes_of_bindings<G>(bindings...);
     }
     template <std::size_t I>
@@ -286,7 +289,7 @@ private:
                 using E = node_at<I>;
                 if constexpr (is_matmul<E>) {
                     const auto w = binding_for<typename decltype(+E::operands[boost::hana::size_c<1>])::type>(bindings...).values();
-                    packed_[I].pack(w.data(), w.rows(), w.cols(), w.row_stride(), E::transposed);
+                    packed_[I].pack(w.data(), w.rows(), w.cols(), w.row_stride(), E::transposed, cpu::best_gemm_isa(), threads_);
                 }
             });
         }
@@ -429,12 +432,17 @@ private:
             const auto& out = std::get<O>(views);
             if constexpr (tiling::is_weight_output(O)) {
                 using V = typename std::remove_cvref_t<decltype(out)>::value_type;
-                for (std::size_t r = 0; r < out.rows(); ++r)
+                // Rows split over the threads; each element still adds the threads' sums in order.
+                const auto rows = static_cast<std::ptrdiff_t>(out.rows());
+#pragma omp parallel for num_threads(threads_) schedule(static)
+                for (std::ptrdiff_t row = 0; row < rows; ++row) {
+                    const auto r = static_cast<std::size_t>(row);
                     for (std::size_t c = 0; c < out.cols(); ++c) {
                         T sum = states_[0].template weight_sum<T>()[i](r, c);
                         for (std::size_t s = 1; s < states_.size(); ++s) sum += states_[s].template weight_sum<T>()[i](r, c);
                         out(r, c) = static_cast<V>(sum);
                     }
+                }
             } else if constexpr (tiling::is_sum_output(O)) {
                 using V = typename std::remove_cvref_t<decltype(out)>::value_type;
                 for (std::size_t c = 0; c < out.cols(); ++c) out(0, c) = static_cast<V>(merged_sums_[i](0, c));

@@ -158,18 +158,16 @@ struct tiling {
     }
 
     // The outputs: with a token axis (written by the last nest, tile by tile), weights (the
-    // outer_sums, summed over the tiles by GEMMs), and the rest (after the tiles).
+    // outer_sums, summed over the tiles by GEMMs: a weight output of another node is refused,
+    // diagnostic::weight_output_not_an_outer_sum), and the rest (after the tiles).
     static constexpr bool is_output_with_tokens(std::size_t o) { return info[static_cast<std::size_t>(table::outputs[o])].tokens; }
-    static constexpr bool is_weight_output(std::size_t o) {
-        return info[static_cast<std::size_t>(table::outputs[o])].what == category::outer_sum;
-    }
+    static constexpr bool is_weight_output(std::size_t o) { return info[static_cast<std::size_t>(table::outputs[o])].weight; }
     // A sum over tokens that is an output itself: the merged sums are written to it directly.
     static constexpr bool is_sum_output(std::size_t o) {
         return info[static_cast<std::size_t>(table::outputs[o])].what == category::sum_tokens;
     }
-    // The rest, but for weights that are not an outer_sum (which the kernel refuses).
     static constexpr bool is_whole_output(std::size_t o) {
-        return !is_output_with_tokens(o) && !info[static_cast<std::size_t>(table::outputs[o])].weight && !is_sum_output(o);
+        return !is_output_with_tokens(o) && !is_weight_output(o) && !is_sum_output(o);
     }
 
     // The sums over tokens that the outputs without a token axis (but weights) read, in

@@ -84,7 +84,9 @@ std::vector<node_text> describe_nodes() {
 // over tokens with, per token, its loops over features and the per-token values between them.
 // In a loop, a per-feature value used once is written where it is used; one used more often
 // is named first. Names vN number the computed nodes in topological order.
-template <class G>
+// In a tiled kernel (InTile) the kernel runs on one tile of tokens, on the tile's thread: its
+// sums over tokens are the tile's, which the tiled kernel merges after the tiles.
+template <class G, bool InTile = false>
 class plan_printer {
     using nodes = topological_nodes_t<G>;
     static constexpr auto& plan = kernel<G>::plan;
@@ -179,6 +181,7 @@ private:
             const int i = static_cast<int>(u);
             const auto& n = plan.info[i];
             if (n.what == fuse::category::sum_tokens && plan.nest[i] == k && k > 0 && plan.accumulate_at[k - 1][i] >= 0) {
+                if (InTile) continue;  // a tile's sum is its only part
                 if (n.features)
                     line(2, fmt::format("for j in [0, {}): {}[j] = sum over threads, in order, of {}.partial[thread][j]",
                                         texts_[i].axis, texts_[i].name, texts_[i].name));
@@ -238,13 +241,16 @@ private:
             if (!accumulated(i)) continue;
             const std::string value = reference(plan.info[i].operands[0], k, p, uses);
             if (plan.info[i].what == fuse::category::sum_features) body.push_back(fmt::format("{} += {}", texts_[i].name, value));
-            else body.push_back(fmt::format("{}.partial[thread][j] += {}", texts_[i].name, value));
+            else body.push_back(fmt::format("{}{}[j] += {}", texts_[i].name, partial(), value));
         }
         for (std::size_t o = 0; o < O; ++o)
             if (written(o)) body.push_back(fmt::format("out{}[t,j] = {}", o, reference(plan.outputs[o], k, p, uses)));
         line(4, fmt::format("for j in [0, {}):  // loop {}", loop_axis(k, p, a), p));
         for (const auto& statement : body) line(6, statement);
     }
+
+    // Where a sum over tokens accumulates: the thread's part, or in a tile the tile's sum.
+    static std::string_view partial() { return InTile ? "" : ".partial[thread]"; }
 
     void after_token(int k) {
         for (std::size_t o = 0; o < O; ++o)
@@ -255,7 +261,7 @@ private:
             if (plan.saved[i] && plan.nest[i] == k) line(4, fmt::format("saved_{}[t] = {}", texts_[i].name, texts_[i].name));
             if (plan.accumulate_at[k][i] == plan.loops[k] && plan.info[i].what == fuse::category::sum_tokens) {
                 const int a = plan.info[i].operands[0];
-                line(4, fmt::format("{}.partial[thread] += {}", texts_[i].name, texts_[a].name + (plan.is_leaf(a) ? "[t]" : "")));
+                line(4, fmt::format("{}{} += {}", texts_[i].name, partial(), texts_[a].name + (plan.is_leaf(a) ? "[t]" : "")));
             }
         }
     }
@@ -297,7 +303,9 @@ private:
             if (values > 0 || doubles > 0) total += fmt::format("{}{}", rows > 0 ? " + " : "", values * bytes + doubles * 8);
             return total.empty() ? std::string("0") : total;
         };
-        return fmt::format("memory per token: {} bytes in float, {} in double ({})", amount(4), amount(8),
+        // In a tile, the nest's Act rows are mostly tiles in cache, not memory.
+        return fmt::format("{} per token: {} bytes in float, {} in double ({})", InTile ? "traffic (tiles included)" : "memory",
+                           amount(4), amount(8),
                            parts.empty() ? std::string("nothing") : detail::joined(parts, ", "));
     }
 
@@ -314,10 +322,15 @@ private:
                                 plan.loop_nests(), plan.loop_nests() == 1 ? "" : "s", detail::joined(loops, " + "),
                                 loops.size() == 1 && loops[0] == "1" ? "" : "s"));
         for (int k = 0; k < plan.nests; ++k) {
+            const std::size_t header = out_.size();
             line(0, fmt::format("nest {}:", k));
+            const std::size_t before = out_.size();
             prologue(k);
-            if (!plan.token_loop[k]) continue;
-            line(2, "parallel for t in [0, T):  // OpenMP, static blocks of tokens");
+            if (!plan.token_loop[k]) {
+                if (out_.size() == before) out_.resize(header);  // a nest of merges, which a tile has not
+                continue;
+            }
+            line(2, InTile ? "for t in [0, T):  // the tile's tokens" : "parallel for t in [0, T):  // OpenMP, static blocks of tokens");
             for (int p = 0; p <= plan.loops[k]; ++p) {
                 token_values(k, p);
                 if (p < plan.loops[k])
@@ -361,12 +374,12 @@ std::string tile_operand() {
     }
 }
 
-template <class Graph>
+template <class Graph, bool InTile = true>
 std::string nest_text(std::string_view title, std::size_t indent) {
     if constexpr (std::is_same_v<Graph, void*>) {
         return "";
     } else {
-        std::string nest = explain(kernel<Graph>{});
+        std::string nest = plan_printer<Graph, InTile>::print();
         nest.pop_back();  // the final newline, which indenting would follow with spaces
         std::string text(indent, ' ');  // appends: see plan_printer::line on GCC 12's false warnings
         text.append(title);
@@ -390,7 +403,7 @@ std::string explain(const tiled_kernel<G>& k) {
     std::vector<std::string> outputs;
     for (std::size_t o = 0; o < table::output_count; ++o) {
         const auto& n = table::info[static_cast<std::size_t>(table::outputs[o])];
-        const std::string_view kind = n.what == fuse::category::outer_sum ? "Weight" : n.tokens ? (n.features ? "Act" : "PerToken") : (n.features ? "PerFeature" : "Scalar");
+        const std::string_view kind = n.weight ? "Weight" : n.tokens ? (n.features ? "Act" : "PerToken") : (n.features ? "PerFeature" : "Scalar");
         outputs.push_back(fmt::format("out{} ({})", o, kind));
     }
     std::string out = fmt::format("kernel with linear layers: {}; tiles of {} tokens, {} stage{} of GEMMs\n",
@@ -416,15 +429,20 @@ std::string explain(const tiled_kernel<G>& k) {
         });
     });
     out += detail::nest_text<typename K::last_graph>("last nest (the outputs per token, then each tile's sums over tokens):", 2);
-    out += "after the tiles:\n";
+    std::string merges;
     cpu::repeat(std::make_index_sequence<table::output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
         constexpr auto i = static_cast<std::size_t>(table::outputs[O]);
         if constexpr (tiling::is_weight_output(O))
-            out += fmt::format("  out{} = sum over threads, in order, of v{}.partial[thread]\n", O, i);
+            merges += fmt::format("  out{} = sum over threads, in order, of v{}.partial[thread]\n", O, i);
         else if constexpr (tiling::is_sum_output(O))
-            out += fmt::format("  out{} = sum over threads, in order, of the tiles' sums\n", O);
+            merges += fmt::format("  out{} = sum over threads, in order, of each thread's tiles' sums (added in tile order)\n", O);
     });
-    out += detail::nest_text<typename K::whole_graph>("from the merged sums (@sumK):", 2);
+    if (!merges.empty()) out += "after the tiles:\n" + merges;
+    std::vector<std::string> whole_outputs;
+    for (std::size_t o = 0; o < table::output_count; ++o)
+        if (tiling::is_whole_output(o)) whole_outputs.push_back(fmt::format("out{}", o));
+    out += detail::nest_text<typename K::whole_graph, false>(
+        fmt::format("from the merged sums (@sumK), {} (its out0, out1, ...):", detail::joined(whole_outputs, ", ")), 2);
     return out;
 }
 

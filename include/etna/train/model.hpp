@@ -130,6 +130,11 @@ class model {
     static_assert(std::is_same_v<kind_of<Block>, Act>, "etna: a model's block maps the residual stream (Act) to itself");
     static_assert(std::is_same_v<kind_of<Loss>, Scalar>, "etna: a model's loss is a Scalar expression of input<\"y\"> "
                                                         "(the head's output) and input<\"target\">");
+    template <class Leaf>
+    static constexpr bool loss_reads = index_in<std::remove_cv_t<Leaf>>(topological_nodes_t<Loss>{}) < node_count<Loss>;
+    static_assert(loss_reads<decltype(y)> && loss_reads<decltype(target)>,
+                  "etna: a model's loss reads input<\"y\", K> (the head's output) and input<\"target\", K>, with K the "
+                  "head's kind (kind_of<Head>: its output's feature axis)");
 
 public:
     explicit model(const model_config& config) : config_(config) {
@@ -170,9 +175,8 @@ public:
         });
         inputs_ = inputs;
         targets_ = targets;
-        tensor<float> loss(1, 1);
-        loss_(into(loss), y = outputs_, target = targets);
-        return loss(0, 0);
+        loss_(into(loss_value_), y = outputs_, target = targets);
+        return loss_value_(0, 0);
     }
 
     // The gradients of the last forward's loss, into parameters().gradient(...).
@@ -204,6 +208,10 @@ public:
         parameters_.step(optimizer, learning_rate);
         return loss;
     }
+
+    // The compiled training pairs that every layer, and the head, run (for explain()).
+    [[nodiscard]] const auto& block_pair() const noexcept { return block_; }
+    [[nodiscard]] const auto& head_pair() const noexcept { return head_; }
 
     // The head's output of the last forward (logits).
     [[nodiscard]] view<const float> outputs() const { return outputs_.view(); }
@@ -248,22 +256,20 @@ private:
         return metadata;
     }
 
-    using block_pair = typename block_part::pair_type;
-    using head_pair = typename head_part::pair_type;
-
     model_config config_;
     parameter_set parameters_;
     std::vector<std::size_t> layer_first_;
     std::size_t head_first_ = 0;
-    block_pair block_;
-    head_pair head_;
-    std::vector<typename block_pair::tape_type> tapes_;
-    typename head_pair::tape_type head_tape_;
+    typename block_part::pair_type block_;
+    typename head_part::pair_type head_;
+    std::vector<typename block_part::pair_type::tape_type> tapes_;
+    typename head_part::pair_type::tape_type head_tape_;
     compiled_t<Loss> loss_;
     compiled_t<std::remove_cv_t<decltype(grad(Loss{}, wrt(input<"y", kind_of<Head>>)))>> loss_gradient_;
     std::vector<tensor<float>> stream_;          // the residual stream after each layer (0: the inputs, unused)
     std::array<tensor<float>, 2> stream_gradient_;  // the gradient of the stream, between layers
     tensor<float> outputs_, output_gradient_;
+    tensor<float> loss_value_{1, 1};
     view<const float> inputs_, targets_;
 };
 
