@@ -2,6 +2,8 @@
 // training (etna/train/model.hpp: a stack of blocks, AdamW, checkpoints), which compiles kernels of its own.
 #pragma once
 
+#include <etna/detail/for_each.hpp>
+
 #include <etna/expr/contraction.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
@@ -24,13 +26,14 @@
 #include <etna/ops/loss.hpp>
 #include <etna/ops/parameter_checks.hpp>
 #include <etna/ops/rms_norm.hpp>
+#include <etna/ops/softmax.hpp>
 #include <etna/ops/standardize.hpp>
 
 #include <etna/autodiff/check_gradient.hpp>
 #include <etna/autodiff/grad.hpp>
 #include <etna/autodiff/simplify.hpp>
 #include <etna/autodiff/term.hpp>
-#include <etna/autodiff/vjp.hpp>
+#include <etna/autodiff/split.hpp>
 
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/error.hpp>
@@ -42,6 +45,7 @@
 
 #include <etna/fuse/graph_table.hpp>
 #include <etna/fuse/plan.hpp>
+#include <etna/fuse/program.hpp>
 #include <etna/fuse/recompute.hpp>
 #include <etna/fuse/tiles.hpp>
 
@@ -49,11 +53,15 @@
 #include <etna/cpu/into.hpp>
 #include <etna/cpu/gemm.hpp>
 #include <etna/cpu/kernel.hpp>
+#include <etna/cpu/threads.hpp>
 #include <etna/cpu/tiled_kernel.hpp>
 #include <etna/cpu/workspace.hpp>
 
-#include <etna/io/checkpoint.hpp>
+#include <etna/pair/training_pair.hpp>
+
 #include <etna/io/dot.hpp>
 #include <etna/io/explain.hpp>
 #include <etna/io/formula.hpp>
 #include <etna/io/tensor_format.hpp>
+
+#include <etna/store/checkpoint.hpp>

@@ -1,6 +1,6 @@
 // sum_f sums an activation over its one feature axis: a weight has two, so sum_f(W) is refused
 // (sum the layer's output, sum_f(matmul(x, W)), instead).
-// expect: static assertion failed: etna: a weight is not summed by sum_f or sum_t \(it has two feature axes\)
+// expect: static assertion failed: etna: a weight is not reduced by sum_f, sum_t, max_f or max_t \(it has two feature axes\)
 // expect: etna::reduction<etna::axis::features, etna::leaf<etna::leaf_role::param, etna::fixed_string<2>\{"W"\}
 #include <etna/etna.hpp>
 

@@ -253,6 +253,21 @@ private:
                   p, fit(I, values.template output<I>()));
     }
 
+    // A maximum is one of its operand's elements, combined without rounding: within the largest
+    // bound of those elements (|max(a + e) - max(a)| <= max |e|).
+    template <std::size_t I, axis Over, class A>
+    void node(const values_type& values, const precision&, reduction<Over, A, prim::max_along>*) {
+        constexpr std::size_t a = index_in<A>(nodes{});
+        auto& bound = fit(I, values.template output<I>());
+        std::fill_n(bound.data(), bound.size(), 0.0);
+        const auto operand = bounds_[a].view();
+        for (std::size_t r = 0; r < operand.rows(); ++r)
+            for (std::size_t c = 0; c < operand.cols(); ++c) {
+                double& b = Over == axis::features ? bound(r, 0) : bound(0, c);
+                b = std::max(b, operand(r, c));
+            }
+    }
+
     template <std::size_t I, class Op, class... Args>
     void node(const values_type& values, const precision& p, elementwise<Op, Args...>*) {
         const auto value = values.template output<I>();

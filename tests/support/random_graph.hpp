@@ -153,6 +153,17 @@ constexpr auto safe_unary(A a) {
     else return a / (constant<2.0> + tanh(a));
 }
 
+// What max_f and max_t take: Act values read off leaves only. Which element is the maximum
+// decides where the gradient goes, and among computed values a near tie could pick another
+// element in float than in double (as a comparison could, leaf_condition).
+template <std::uint64_t S>
+constexpr auto leaf_maximum_operand() {
+    constexpr unsigned c = pick(S, 3);
+    if constexpr (c == 0) return x;
+    else if constexpr (c == 1) return y;
+    else return x * g;
+}
+
 template <std::uint64_t S, class Shared>
 constexpr auto act_leaf() {
     constexpr unsigned c = pick(S, std::is_same_v<Shared, no_shared> ? 2 : 4);
@@ -238,8 +249,10 @@ constexpr auto per_token() {
     constexpr unsigned c = D <= 0 ? pick(S, 2) : pick(S, 14);
     if constexpr (c == 0) return p;
     else if constexpr (c == 1) return m;
-    else if constexpr (c == 2) return sum_f(act<child(S, 1), D - 1, Shared>());
-    else if constexpr (c == 3 || c == 4) return mean_f(act<child(S, 1), D - 1, Shared>());
+    else if constexpr (c == 2) {
+        if constexpr (pick(child(S, 9), 3) == 0) return max_f(leaf_maximum_operand<child(S, 10)>());
+        else return sum_f(act<child(S, 1), D - 1, Shared>());
+    } else if constexpr (c == 3 || c == 4) return mean_f(act<child(S, 1), D - 1, Shared>());
     else if constexpr (c == 5)
         return per_token<child(S, 2), D - 1, Shared>() + per_token_or_scalar<child(S, 3), D - 1, Shared>();
     else if constexpr (c == 6)
@@ -268,8 +281,10 @@ constexpr auto per_feature() {
     constexpr unsigned c = D <= 0 ? pick(S, 2) : pick(S, 13);
     if constexpr (c == 0) return g;
     else if constexpr (c == 1) return b;
-    else if constexpr (c == 2) return sum_t(act<child(S, 1), D - 1, Shared>());
-    else if constexpr (c == 3) return mean_t(act<child(S, 1), D - 1, Shared>());
+    else if constexpr (c == 2) {
+        if constexpr (pick(child(S, 9), 3) == 0) return max_t(leaf_maximum_operand<child(S, 10)>());
+        else return sum_t(act<child(S, 1), D - 1, Shared>());
+    } else if constexpr (c == 3) return mean_t(act<child(S, 1), D - 1, Shared>());
     else if constexpr (c == 4) return mean_t(act<child(S, 1), D - 1, Shared>(), m);
     else if constexpr (c == 5)
         return per_feature<child(S, 2), D - 1, Shared>() + per_feature_or_scalar<child(S, 3), D - 1, Shared>();
@@ -368,7 +383,7 @@ constexpr auto random_graph() {
 }
 
 // What random graphs are made of, as bits: the suite checks that together they hold every
-// primitive, both reductions, every leaf, masked means, shared nodes, several outputs of every
+// primitive, every reduction, every leaf, masked means, shared nodes, several outputs of every
 // kind and more than one loop nest.
 enum graph_feature : std::uint64_t {
     has_add = 1ULL << 0,
@@ -407,7 +422,9 @@ enum graph_feature : std::uint64_t {
     has_scalar_output = 1ULL << 33,
     has_several_nests = 1ULL << 34,
     has_exp_of_z = 1ULL << 35,
-    all_graph_features = (1ULL << 36) - 1,
+    has_max_f = 1ULL << 36,
+    has_max_t = 1ULL << 37,
+    all_graph_features = (1ULL << 38) - 1,
 };
 
 namespace random_graph_detail {
@@ -463,6 +480,10 @@ struct node_features<extent<Over, FeatureAxis>> {
 template <axis Over, expression A>
 struct node_features<reduction<Over, A>> {
     static constexpr std::uint64_t value = Over == axis::tokens ? has_sum_t : has_sum_f;
+};
+template <axis Over, expression A>
+struct node_features<reduction<Over, A, prim::max_along>> {
+    static constexpr std::uint64_t value = Over == axis::tokens ? has_max_t : has_max_f;
 };
 // sum_t(select(m, a, 0)): the numerator of a masked mean.
 template <expression A>
@@ -533,7 +554,7 @@ struct structure_hash {
         } else if constexpr (is_extent<E>) {
             h = mix_in(mix_in(mix_in(h, "extent"), static_cast<std::uint64_t>(E::over)), E::feature_axis.view());
         } else if constexpr (is_reduction<E>) {
-            h = mix_in(mix_in(h, "sum"), static_cast<std::uint64_t>(E::over));
+            h = mix_in(h, E::symbol());
         } else {
             h = mix_in(mix_in(h, E::op::name), static_cast<std::uint64_t>(E::op::arity));
         }

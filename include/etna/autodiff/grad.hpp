@@ -117,34 +117,17 @@ struct sweep {
         std::size_t count = 0;
     };
 
-    template <class... Operands>
-    static consteval std::array<std::size_t, 3> operand_positions(boost::hana::tuple<Operands...>) {
-        std::array<std::size_t, 3> at{size, size, size};
-        std::size_t k = 0;
-        ((at[k++] = index_in<typename Operands::type>(nodes{})), ...);
-        return at;
-    }
-    static consteval auto operand_table() {
-        return []<std::size_t... J>(std::index_sequence<J...>) {
-            return std::array<std::array<std::size_t, 3>, size>{
-                operand_positions(std::remove_cv_t<decltype(node<J>::operands)>{})...};
-        }(std::make_index_sequence<size>{});
-    }
-    static constexpr auto operand_at = operand_table();
+    static constexpr auto& operand_at = operand_positions<G>;
 
     static consteval uses uses_of(std::size_t i) {
         uses u;
         for (std::size_t j = i + 1; j < size; ++j)
             for (std::size_t k = 0; k < 3; ++k)
-                if (operand_at[j][k] == i) u.at[u.count++] = {j, k};
+                if (operand_at[j][k] == static_cast<int>(i)) u.at[u.count++] = {j, k};
         return u;
     }
 
-    template <class... Roots>
-    static consteval auto root_positions(boost::hana::tuple<Roots...>) {
-        return std::array<std::size_t, sizeof...(Roots)>{index_in<typename Roots::type>(nodes{})...};
-    }
-    static constexpr auto root_at = root_positions(roots{});
+    static constexpr auto& root_at = output_positions<G>;
 };
 
 template <class Sweep, std::size_t I>
@@ -153,22 +136,13 @@ struct adjoint;
 // The term node `User` gives its operand `Slot`: the user's rule applied to its own adjoint,
 // summed over the axes along which the user broadcasts that operand (a PerFeature gamma in an
 // Act product receives sum_t(...), a PerToken mean in x - mean receives sum_f(...)).
-// The terms a node's rule gives its operands, given the node's adjoint D.
-template <class D, class Op, class... Args>
-constexpr auto rules_of(elementwise<Op, Args...> node) {
-    return decltype(node)::adjoint(functions{}, term<D>{}, term<decltype(node)>{}, term<Args>{}...);
-}
-template <class D, axis Over, class A>
-constexpr auto rules_of(reduction<Over, A> node) {
-    return decltype(node)::adjoint(functions{}, term<D>{}, term<decltype(node)>{}, term<A>{});
-}
-template <class D, class A, class W, bool Transposed>
-constexpr auto rules_of(matmul_node<A, W, Transposed> node) {
-    return decltype(node)::adjoint(functions{}, term<D>{}, term<decltype(node)>{}, term<A>{}, term<W>{});
-}
-template <class D, class A, class B>
-constexpr auto rules_of(outer_sum_node<A, B> node) {
-    return decltype(node)::adjoint(functions{}, term<D>{}, term<decltype(node)>{}, term<A>{}, term<B>{});
+// The terms a node's rule gives its operands, given the node's adjoint D: every node but a leaf,
+// a literal or an extent declares its rule, adjoint(f, d, out, operands...), beside its definition.
+template <class D, class E>
+constexpr auto rules_of(E) {
+    return []<class... Operands>(boost::hana::tuple<Operands...>) {
+        return E::adjoint(functions{}, term<D>{}, term<E>{}, term<typename Operands::type>{}...);
+    }(typename operands_of<E>::type{});
 }
 
 template <std::size_t Slot, class First, class... Rest>
@@ -181,7 +155,7 @@ template <class Sweep, std::size_t User, std::size_t Slot>
 constexpr auto contribution() {
     using D = typename adjoint<Sweep, User>::type;
     using U = typename Sweep::template node<User>;
-    using Operand = typename Sweep::template node<Sweep::operand_at[User][Slot]>;
+    using Operand = typename Sweep::template node<static_cast<std::size_t>(Sweep::operand_at[User][Slot])>;
     if constexpr (simplify::is_zero<D>) {
         return constant<0.0>;
     } else {
@@ -217,7 +191,7 @@ constexpr auto sum_all(A a, B b, Rest... rest) {
 // The seeds of the outputs that are node I.
 template <class Sweep, std::size_t I, class... Seeds, std::size_t... O>
 constexpr auto seeds_at(seed_list<Seeds...>, std::index_sequence<O...>) {
-    return sum_all(constant<0.0>, std::conditional_t<Sweep::root_at[O] == I, Seeds, literal<0.0>>{}...);
+    return sum_all(constant<0.0>, std::conditional_t<Sweep::root_at[O] == static_cast<int>(I), Seeds, literal<0.0>>{}...);
 }
 
 template <class Sweep, std::size_t I, std::size_t... U>

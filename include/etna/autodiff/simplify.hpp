@@ -42,7 +42,7 @@
 // This is what gives the derived LayerNorm backward the cost of the textbook formula: the sum of
 // the adjoint of x - mean(x), r * dn + 2 ds * xc, becomes r * sum_f(dn) + 2 ds * sum_f(xc), two
 // sums that no longer wait for r and ds, which are themselves sums; so the backward needs two
-// phases of reductions over a row, not three (tests/autodiff/plan_test.cpp). And sum_f(xc), the
+// phases of reductions over a row, not three (tests/fuse/gradient_plan_test.cpp). And sum_f(xc), the
 // sum of x - sum_f(x) / D, becomes sum_f(x) - (sum_f(x) / D) * D = sum_f(x) - sum_f(x) = 0: the
 // variance does not depend on the mean to first order, and the term vanishes instead of being
 // computed as a cancellation. The same holds for a mean over the unmasked tokens, and there it
@@ -89,9 +89,6 @@ constexpr auto node(Args...) {
     return elementwise<Op, Args...>{};
 }
 
-template <expression A>
-using first_operand_t = typename decltype(+A::operands[boost::hana::size_c<0>])::type;
-
 // a / b, with b given.
 template <class E, class B>
 inline constexpr bool is_quotient_by = false;
@@ -104,7 +101,7 @@ constexpr auto neg(A a) {
         if constexpr (A::value == 0.0) return constant<0.0>;
         else return constant<-A::value>;
     } else if constexpr (is_negation<A>) {
-        return first_operand_t<A>{};
+        return operand_t<A, 0>{};
     } else {
         return node<prim::neg>(a);
     }
@@ -119,8 +116,8 @@ constexpr auto add(A a, B b) {
     else if constexpr (is_zero<A>) return b;
     else if constexpr (is_zero<B>) return a;
     else if constexpr (std::is_same_v<A, B>) return node<prim::mul>(constant<2.0>, a);
-    else if constexpr (is_negation<B>) return sub(a, first_operand_t<B>{});
-    else if constexpr (is_negation<A>) return sub(b, first_operand_t<A>{});
+    else if constexpr (is_negation<B>) return sub(a, operand_t<B, 0>{});
+    else if constexpr (is_negation<A>) return sub(b, operand_t<A, 0>{});
     else return node<prim::add>(a, b);
 }
 
@@ -143,7 +140,7 @@ constexpr auto sub(A a, B b) {
     else if constexpr (is_zero<B>) return a;
     else if constexpr (is_zero<A>) return neg(b);
     else if constexpr (std::is_same_v<A, B> || is_split_form_of<A, B> || is_split_form_of<B, A>) return constant<0.0>;
-    else if constexpr (is_negation<B>) return add(a, first_operand_t<B>{});
+    else if constexpr (is_negation<B>) return add(a, operand_t<B, 0>{});
     else return node<prim::sub>(a, b);
 }
 
@@ -155,8 +152,8 @@ constexpr auto mul(A a, B b) {
     else if constexpr (is_constant_equal_to<B, 1.0>) return a;
     else if constexpr (is_constant_equal_to<A, -1.0>) return neg(b);
     else if constexpr (is_constant_equal_to<B, -1.0>) return neg(a);
-    else if constexpr (is_quotient_by<A, B>) return first_operand_t<A>{};
-    else if constexpr (is_quotient_by<B, A>) return first_operand_t<B>{};
+    else if constexpr (is_quotient_by<A, B>) return operand_t<A, 0>{};
+    else if constexpr (is_quotient_by<B, A>) return operand_t<B, 0>{};
     else return node<prim::mul>(a, b);
 }
 
@@ -209,9 +206,6 @@ constexpr auto outer_sum(A, B) {
 }
 
 namespace detail {
-
-template <expression E, std::size_t I>
-using operand_t = typename decltype(+E::operands[boost::hana::size_c<I>])::type;
 
 // A product split into the factors that vary along the axis (inner) and those that do not
 // (outer, constant along it), each multiplied back together in their order.
@@ -285,26 +279,26 @@ constexpr auto sum_where(Where w, E e) {
     if constexpr (!has_axis<Over, kind_of<E>>) {
         return mul(e, count_where<Over, FeatureAxis>(w));
     } else if constexpr (is_node_of<E, prim::add>) {
-        return add(sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 0>{}),
-                   sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 1>{}));
+        return add(sum_where<Over, FeatureAxis>(w, operand_t<E, 0>{}),
+                   sum_where<Over, FeatureAxis>(w, operand_t<E, 1>{}));
     } else if constexpr (is_node_of<E, prim::sub>) {
-        return sub(sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 0>{}),
-                   sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 1>{}));
+        return sub(sum_where<Over, FeatureAxis>(w, operand_t<E, 0>{}),
+                   sum_where<Over, FeatureAxis>(w, operand_t<E, 1>{}));
     } else if constexpr (is_node_of<E, prim::neg>) {
-        return neg(sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 0>{}));
+        return neg(sum_where<Over, FeatureAxis>(w, operand_t<E, 0>{}));
     } else if constexpr (detail::divides_by_constant_along<Over, E>) {
-        return div(sum_where<Over, FeatureAxis>(w, detail::operand_t<E, 0>{}), detail::operand_t<E, 1>{});
+        return div(sum_where<Over, FeatureAxis>(w, operand_t<E, 0>{}), operand_t<E, 1>{});
     } else if constexpr (unconditional && is_select_else_zero<E>) {
-        return sum_where<Over, FeatureAxis>(detail::operand_t<E, 0>{}, detail::operand_t<E, 1>{});
+        return sum_where<Over, FeatureAxis>(operand_t<E, 0>{}, operand_t<E, 1>{});
     } else if constexpr (unconditional && has_selected_factor<E, 0>) {
         // select(c, a, 0) * b = select(c, a * b, 0): 0 where c is 0 either way (b unread there)
-        using selected = detail::operand_t<E, 0>;
-        return sum_where<Over, FeatureAxis>(detail::operand_t<selected, 0>{},
-                                            mul(detail::operand_t<selected, 1>{}, detail::operand_t<E, 1>{}));
+        using selected = operand_t<E, 0>;
+        return sum_where<Over, FeatureAxis>(operand_t<selected, 0>{},
+                                            mul(operand_t<selected, 1>{}, operand_t<E, 1>{}));
     } else if constexpr (unconditional && has_selected_factor<E, 1>) {
-        using selected = detail::operand_t<E, 1>;
-        return sum_where<Over, FeatureAxis>(detail::operand_t<selected, 0>{},
-                                            mul(detail::operand_t<E, 0>{}, detail::operand_t<selected, 1>{}));
+        using selected = operand_t<E, 1>;
+        return sum_where<Over, FeatureAxis>(operand_t<selected, 0>{},
+                                            mul(operand_t<E, 0>{}, operand_t<selected, 1>{}));
     } else if constexpr (is_node_of<E, prim::mul>) {
         constexpr auto factors = detail::split_factors<Over>(e);
         using outer = std::remove_cvref_t<decltype(boost::hana::second(factors))>;

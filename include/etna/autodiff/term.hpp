@@ -74,6 +74,12 @@ struct functions {
     constexpr auto outer_sum(A a, B b) const {
         return as_term(simplify::outer_sum(expression_of(a), expression_of(b)));
     }
+    // The sum of a over axis Over, split where it is linear (autodiff/simplify.hpp).
+    template <axis Over, class A>
+    constexpr auto sum(A a) const {
+        using E = decltype(expression_of(a));
+        return as_term(simplify::sum<Over, kind_of<E>::feature_axis>(expression_of(a)));
+    }
 };
 
 }  // namespace etna::autodiff

@@ -22,11 +22,14 @@
 
 #include <etna/cpu/into.hpp>
 #include <etna/cpu/stream.hpp>
+#include <etna/cpu/threads.hpp>
 #include <etna/cpu/vector_math.hpp>
 #include <etna/cpu/workspace.hpp>
+#include <etna/detail/for_each.hpp>
 #include <etna/expr/contraction.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/fuse/plan.hpp>
+#include <etna/fuse/program.hpp>
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/error.hpp>
 #include <etna/runtime/sizes.hpp>
@@ -42,22 +45,15 @@ namespace cpu {
 // accumulator per lane, so 16 independent sums run side by side.
 inline constexpr std::size_t tile_width = 16;
 
-// The sum of a tile's lanes in a fixed pairwise order: the result of a feature reduction does
-// not depend on how the compiler vectorizes.
-inline statistic sum_lanes(const statistic* lanes) {
+// A tile's lanes combined by reduction Op (a sum, a max) in a fixed pairwise order: the result
+// of a feature reduction does not depend on how the compiler vectorizes.
+template <class Op>
+statistic combine_lanes(const statistic* lanes) {
     statistic level[tile_width];
     for (std::size_t l = 0; l < tile_width; ++l) level[l] = lanes[l];
     for (std::size_t width = tile_width / 2; width > 0; width /= 2)
-        for (std::size_t l = 0; l < width; ++l) level[l] = level[l] + level[l + width];
+        for (std::size_t l = 0; l < width; ++l) level[l] = Op::combine(level[l], level[l + width]);
     return level[0];
-}
-
-inline int default_threads() {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
 }
 
 // A row of `width` values padded to whole cache lines, so that per-thread rows (partial sums,
@@ -66,45 +62,6 @@ template <class T = statistic>
 constexpr std::size_t padded(std::size_t width) {
     constexpr std::size_t per_line = 64 / sizeof(T);
     return (width + per_line - 1) / per_line * per_line;
-}
-
-template <class... Types, class F, std::size_t... I>
-constexpr void for_each_node(boost::hana::tuple<Types...>, std::index_sequence<I...>, F&& f) {
-    (f(std::integral_constant<std::size_t, I>{}, static_cast<typename Types::type*>(nullptr)), ...);
-}
-
-template <class Nodes, class F>
-constexpr void for_each_node(F&& f) {
-    for_each_node(Nodes{}, std::make_index_sequence<decltype(boost::hana::length(Nodes{}))::value>{}, f);
-}
-
-template <class F, std::size_t... I>
-constexpr void repeat(std::index_sequence<I...>, F&& f) {
-    (f(std::integral_constant<std::size_t, I>{}), ...);
-}
-
-// The element type bound arrays carry (number bindings of Scalar leaves excepted): double when
-// there is none.
-template <class... Bindings>
-struct bound_element {
-    using type = double;
-};
-template <class First, class... Rest>
-struct bound_element<First, Rest...> {
-    using type = std::conditional_t<std::is_same_v<kind_of<typename First::leaf_type>, Scalar> ||
-                                        is_statistic_leaf<typename First::leaf_type>,
-                                    typename bound_element<Rest...>::type, typename First::value_type>;
-};
-
-// A kernel reads one element type T: every bound array holds it (number bindings of Scalar
-// leaves and statistic leaves, read from double data, excepted).
-template <class T, class... Bindings>
-constexpr void check_bound_elements() {
-    static_assert(((std::is_same_v<kind_of<typename Bindings::leaf_type>, Scalar> || is_statistic_leaf<typename Bindings::leaf_type> ||
-                    std::is_same_v<typename Bindings::value_type, T>) &&
-                   ...),
-                  "etna: a kernel reads and writes one element type: every bound tensor, view or vector must hold "
-                  "the element type of the outputs (float or double); convert with tensor<T>::copy_of");
 }
 
 }  // namespace cpu
@@ -128,7 +85,8 @@ class kernel {
                   "its tiled_kernel (cpu/tiled_kernel.hpp)");
 
 public:
-    static constexpr auto plan = fuse::plan_of<G>;
+    using program = fuse::program<G>;
+    static constexpr auto& plan = program::plan;
     static constexpr std::size_t output_count = std::remove_cvref_t<decltype(plan)>::output_count;
     using graph_type = G;
 
@@ -148,7 +106,7 @@ public:
     template <class... Bindings>
     auto operator()(const Bindings&... bindings) {
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename cpu::bound_element<Bindings...>::type;
+        using T = typename bound_element<Bindings...>::type;
         return cpu::new_outputs<kernel, T, output_count, is_graph<G>>(resolve_sizes<T>(bindings...),
                                                                      [&](auto buffers) { (*this)(buffers, bindings...); });
     }
@@ -159,7 +117,7 @@ public:
     void operator()(into_t<Views...> buffers, const Bindings&... bindings) {
         static_assert(sizeof...(Views) == output_count, "etna: into(...) needs exactly one buffer per output of the kernel");
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename cpu::bound_element<Bindings...>::type;
+        using T = typename bound_element<Bindings...>::type;
         output_views<T> outputs;
         [&]<std::size_t... O>(std::index_sequence<O...>) {
             (outputs.take(std::integral_constant<std::size_t, O>{}, std::get<O>(buffers.views)), ...);
@@ -171,7 +129,7 @@ public:
     template <class... Bindings>
     static sizes sizes_of(const Bindings&... bindings) {
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        return resolve_sizes<typename cpu::bound_element<Bindings...>::type>(bindings...);
+        return resolve_sizes<typename bound_element<Bindings...>::type>(bindings...);
     }
     template <std::size_t I>
     static std::size_t output_rows(const sizes& extents) { return extents.rows<output_kind<I>>(); }
@@ -220,7 +178,7 @@ private:
 
     template <element T, class... Bindings>
     static sizes resolve_sizes(const Bindings&... bindings) {
-        cpu::check_bound_elements<T, Bindings...>();
+        check_bound_elements<T, Bindings...>();
         return sizes_of_bindings<G>(bindings...);
     }
 
@@ -275,15 +233,15 @@ private:
     template <std::size_t K>
     static constexpr bool merged_at(int i) {  // a sum over tokens whose partials merge before nest K
         if constexpr (K == 0) return false;
-        else return plan.info[i].what == fuse::category::sum_tokens && plan.nest[i] == int(K) && plan.accumulate_at[K - 1][i] >= 0;
+        else return plan.info[i].what == fuse::category::reduce_tokens && plan.nest[i] == int(K) && plan.accumulate_at[K - 1][i] >= 0;
     }
     template <std::size_t K>
     static constexpr bool summed_over_tokens_in(int i) {
-        return plan.accumulate_at[K][i] >= 0 && plan.info[i].what == fuse::category::sum_tokens;
+        return plan.accumulate_at[K][i] >= 0 && plan.info[i].what == fuse::category::reduce_tokens;
     }
     template <std::size_t K>
     static constexpr bool summed_per_token_in(int i) {  // a sum over tokens of a PerToken value
-        return plan.accumulate_at[K][i] == plan.loops[K] && plan.info[i].what == fuse::category::sum_tokens;
+        return plan.accumulate_at[K][i] == plan.loops[K] && plan.info[i].what == fuse::category::reduce_tokens;
     }
     template <std::size_t K>
     static constexpr bool saved_in(int i) { return plan.saved[i] && plan.nest[i] == int(K); }
@@ -306,7 +264,7 @@ private:
         c.outputs = outputs;
         c.work = &work_;
         bool has_tokens = false;
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+        detail::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
             using K = kind_of<E>;
             c.width[I] = extents.cols<K>();
             has_tokens = has_tokens || K::has_tokens;
@@ -324,12 +282,12 @@ private:
         if (has_tokens) c.tokens = extents.tokens();
         check_outputs(c, extents);
         std::size_t act_output_bytes = 0;
-        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             if constexpr (plan.is_act(plan.outputs[O])) act_output_bytes += c.outputs.element_buffers[O].size() * sizeof(T);
         });
         c.streaming = act_output_bytes > cpu::last_level_cache_bytes();
 
-        cpu::repeat(std::make_index_sequence<plan.nests>{}, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+        detail::repeat(std::make_index_sequence<plan.nests>{}, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
             prologue<K>(c);
             if constexpr (plan.token_loop[K]) token_loop<K>(c);
         });
@@ -342,7 +300,7 @@ private:
     void check_outputs(const call<T>& c, const sizes& extents) const {
         std::array<std::string_view, N> names{};
         visit<plan.where([](int i) { return plan.is_leaf(i); })>([&]<int I>() { names[I] = node_at<I>::name.view(); });
-        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             c.outputs.with(O, [&](const auto& out) { check_output<O>(c, extents, names, out); });
         });
     }
@@ -412,24 +370,26 @@ private:
         visit<plan.where([](int i) { return merged_at<K>(i) || (plan.materialized[i] && plan.nest[i] == int(K)); })>([&]<int I>() {
             using E = node_at<I>;
             if constexpr (merged_at<K>(I)) {
+                using Op = typename E::op;
                 const tensor<stat>& partials = work.partials[I];
                 if constexpr (plan.info[I].features) {
                     cpu::workspace<N>::fit(work.buffers[I], 1, c.width[I]);
                     for (std::size_t j = 0; j < c.width[I]; ++j) {
                         stat sum = partials(0, j);
-                        for (int thread = 1; thread < c.threads_used; ++thread) sum += partials(thread, j);
+                        for (int thread = 1; thread < c.threads_used; ++thread) sum = Op::combine(sum, partials(thread, j));
                         work.buffers[I](0, j) = sum;
                     }
                 } else {
                     stat sum = partials(0, 0);
-                    for (int thread = 1; thread < c.threads_used; ++thread) sum += partials(thread, 0);
+                    for (int thread = 1; thread < c.threads_used; ++thread) sum = Op::combine(sum, partials(thread, 0));
                     c.uniform[I] = sum;
                 }
             } else {
-                if constexpr (plan.info[I].what == fuse::category::sum_features) {
+                if constexpr (plan.info[I].what == fuse::category::reduce_features) {
+                    using Op = typename E::op;
                     constexpr int a = plan.info[I].operands[0];
-                    stat sum = 0;
-                    for (std::size_t j = 0; j < c.width[a]; ++j) sum += whole_value<a>(c, j);
+                    stat sum = Op::template identity<stat>();
+                    for (std::size_t j = 0; j < c.width[a]; ++j) sum = Op::combine(sum, whole_value<a>(c, j));
                     c.uniform[I] = sum;
                 } else if constexpr (plan.info[I].features) {
                     cpu::workspace<N>::fit(work.buffers[I], 1, c.width[I]);
@@ -448,7 +408,7 @@ private:
         visit<plan.where([](int i) { return summed_over_tokens_in<K>(i) || saved_in<K>(i) || kept_in<K>(i); })>([&]<int I>() {
             if constexpr (summed_over_tokens_in<K>(I)) {
                 cpu::workspace<N>::fit(work.partials[I], static_cast<std::size_t>(threads_), cpu::padded(c.width[I]));
-                std::fill_n(work.partials[I].data(), work.partials[I].size(), stat(0));
+                std::fill_n(work.partials[I].data(), work.partials[I].size(), node_at<I>::op::template identity<stat>());
             }
             if constexpr (saved_in<K>(I)) cpu::workspace<N>::fit(work.saved[I], c.tokens, 1);
             if constexpr (kept_in<K>(I))
@@ -502,7 +462,7 @@ private:
             if constexpr (plan.kept_at[K][I] >= 0) rows.kept[I] = c.work->template kept_rows<T>()[I].row(row);
             if constexpr (summed_over_tokens_in<K>(I) && plan.info[I].features) rows.partial[I] = c.work->partials[I].row(row);
         });
-        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             if constexpr (plan.output_nest[O] == int(K) && plan.is_act(plan.outputs[O]))
                 rows.output[O] = c.outputs.element_buffers[O].row(t);
         });
@@ -518,16 +478,16 @@ private:
         alignas(64) stat sums[N][W];     // lanes of the feature reductions of the current loop
         token_rows<T> rows;
         look_up<K>(c, t, thread, rows);
-        cpu::repeat(std::make_index_sequence<plan.loops[K] + 1>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+        detail::repeat(std::make_index_sequence<plan.loops[K] + 1>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
             token_values<K, P>(c, t, values, sums);
             if constexpr (P < plan.loops[K]) {
                 visit<plan.where([](int i) {
-                    return plan.info[i].what == fuse::category::sum_features && plan.accumulate_at[K][i] == int(P);
+                    return plan.info[i].what == fuse::category::reduce_features && plan.accumulate_at[K][i] == int(P);
                 })>([&]<int I>() {
-                    for (std::size_t l = 0; l < W; ++l) sums[I][l] = 0;
+                    for (std::size_t l = 0; l < W; ++l) sums[I][l] = node_at<I>::op::template identity<stat>();
                 });
                 // One loop per feature axis of the phase (d and ff in a block's backward).
-                cpu::repeat(std::make_index_sequence<plan.axes>{}, [&]<std::size_t A>(std::integral_constant<std::size_t, A>) {
+                detail::repeat(std::make_index_sequence<plan.axes>{}, [&]<std::size_t A>(std::integral_constant<std::size_t, A>) {
                     if constexpr (plan.runs_axis(K, P, A)) {
                         const std::size_t features = loop_width<K, P, A>(c);
                         std::size_t j = 0;
@@ -557,7 +517,8 @@ private:
             {
                 if constexpr (plan.is_leaf(I)) values[I] = leaf_value<I>(c, t, 0);
                 else if constexpr (plan.nest[I] < int(K)) values[I] = c.work->saved[I](t, 0);
-                else if constexpr (plan.info[I].what == fuse::category::sum_features) values[I] = cpu::sum_lanes(sums[I]);
+                else if constexpr (plan.info[I].what == fuse::category::reduce_features)
+                    values[I] = cpu::combine_lanes<typename E::op>(sums[I]);
                 else
                     values[I] = apply<typename E::op, I, stat>([&]<int A>() {
                         if constexpr (plan.info[A].tokens) return values[A];
@@ -635,19 +596,20 @@ private:
             return plan.accumulate_at[K][i] == int(P) && plan.axis[plan.info[i].operands[0]] == int(Axis);
         })>([&]<int I>() {
             {
+                using Op = typename node_at<I>::op;
                 const T* in = tiles[plan.info[I].operands[0]];
-                if constexpr (plan.info[I].what == fuse::category::sum_features) {
+                if constexpr (plan.info[I].what == fuse::category::reduce_features) {
 #pragma omp simd
-                    for (std::size_t l = 0; l < n; ++l) sums[I][l] += in[l];  // [vectorized]
+                    for (std::size_t l = 0; l < n; ++l) sums[I][l] = Op::combine(sums[I][l], stat(in[l]));  // [vectorized]
                 } else {
                     stat* partial = rows.partial[I] + j;
 #pragma omp simd
-                    for (std::size_t l = 0; l < n; ++l) partial[l] += in[l];  // [vectorized]
+                    for (std::size_t l = 0; l < n; ++l) partial[l] = Op::combine(partial[l], stat(in[l]));  // [vectorized]
                 }
             }
         });
         if constexpr (P + 1 == plan.loops[K]) {
-            cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+            detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
                 constexpr int out = plan.outputs[O];
                 if constexpr (plan.output_nest[O] == int(K) && plan.is_act(out) && plan.axis[out] == int(Axis)) {
                     T* row = rows.output[O] + j;
@@ -664,21 +626,23 @@ private:
     // sums over tokens of PerToken values.
     template <std::size_t K, element T>
     static void finish_token(call<T>& c, std::size_t t, int thread, const stat* values) {
-        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             constexpr int out = plan.outputs[O];
             if constexpr (plan.output_nest[O] == int(K) && plan.is_per_token(out)) c.outputs.write(O, t, 0, values[out]);
         });
         visit<plan.where([](int i) { return saved_in<K>(i) || summed_per_token_in<K>(i); })>([&]<int I>() {
             if constexpr (saved_in<K>(I)) c.work->saved[I](t, 0) = values[I];
-            if constexpr (summed_per_token_in<K>(I))
-                c.work->partials[I](static_cast<std::size_t>(thread), 0) += values[plan.info[I].operands[0]];
+            if constexpr (summed_per_token_in<K>(I)) {
+                stat& partial = c.work->partials[I](static_cast<std::size_t>(thread), 0);
+                partial = node_at<I>::op::combine(partial, values[plan.info[I].operands[0]]);
+            }
         });
     }
 
     // Outputs without a token axis, once every nest has run.
     template <element T>
     void write_whole_outputs(call<T>& c) const {
-        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             constexpr int out = plan.outputs[O];
             if constexpr (!plan.info[out].tokens)
                 for (std::size_t j = 0; j < c.outputs.cols(O); ++j) c.outputs.write(O, 0, j, whole_value<out>(c, j));

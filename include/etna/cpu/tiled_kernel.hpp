@@ -22,8 +22,10 @@
 #include <etna/cpu/into.hpp>
 #include <etna/cpu/kernel.hpp>
 #include <etna/cpu/workspace.hpp>
+#include <etna/detail/for_each.hpp>
 #include <etna/expr/contraction.hpp>
 #include <etna/expr/graph.hpp>
+#include <etna/fuse/program.hpp>
 #include <etna/fuse/tiles.hpp>
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/error.hpp>
@@ -55,13 +57,14 @@ using nest_kernel = std::conditional_t<std::is_same_v<Graph, void*>, no_nest, ke
 template <class G>
 class tiled_kernel {
 public:
-    using tiling = fuse::tiling<G>;
+    using program = fuse::program<G>;
+    using tiling = typename program::tiling;
     using graph_type = G;
-    // The nests of the plan (void* where there is none): stage S's, the last, the whole graph.
+    // The nests of the program (void* where there is none): stage S's, the last, the whole graph.
     template <int S>
-    using stage_graph = decltype(fuse::stage_graph<tiling, S>());
-    using last_graph = decltype(fuse::last_graph<tiling>());
-    using whole_graph = decltype(fuse::whole_graph<tiling>());
+    using stage_graph = typename program::template stage_graph<S>;
+    using last_graph = typename program::last_graph;
+    using whole_graph = typename program::whole_graph;
 
 private:
     using table = typename tiling::table;
@@ -109,7 +112,7 @@ public:
     template <class... Bindings>
     auto operator()(const Bindings&... bindings) {
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename cpu::bound_element<Bindings...>::type;
+        using T = typename bound_element<Bindings...>::type;
         return cpu::new_outputs<tiled_kernel, T, output_count, is_graph<G>>(sizes_of(bindings...),
                                                                            [&](auto buffers) { (*this)(buffers, bindings...); });
     }
@@ -118,7 +121,7 @@ public:
     void operator()(into_t<Views...> buffers, const Bindings&... bindings) {
         static_assert(sizeof...(Views) == output_count, "etna: into(...) needs exactly one buffer per output of the kernel");
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename cpu::bound_element<Bindings...>::type;
+        using T = typename bound_element<Bindings...>::type;
         [&]<std::size_t... O>(std::index_sequence<O...>) {
             static_assert(((std::is_same_v<typename Views::value_type, T> ||
                             (std::is_same_v<typename Views::value_type, double> && !(output_kind<O>::has_tokens && output_kind<O>::has_features))) &&
@@ -134,7 +137,7 @@ public:
     template <class... Bindings>
     static sizes sizes_of(const Bindings&... bindings) {
         static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        cpu::check_bound_elements<typename cpu::bound_element<Bindings...>::type, Bindings...>();
+        check_bound_elements<typename bound_element<Bindings...>::type, Bindings...>();
         return sizes_of_bindings<G>(bindings...);
     }
     template <std::size_t I>
@@ -151,13 +154,13 @@ private:
     // What the tiled plan cannot run, said at compile time.
     static constexpr void check_plan() {
         constexpr auto& info = table::info;
-        cpu::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+        detail::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
             if constexpr (info[I].what == fuse::category::matmul) {
                 static_assert(info[static_cast<std::size_t>(info[I].operands[1])].what == fuse::category::leaf,
                               "etna: the CPU kernel multiplies by weights that are leaves (weight<...>), not by "
                               "computed weights");
             }
-            if constexpr (info[I].what == fuse::category::sum_tokens && !tiling::token_sum[I]) {
+            if constexpr (info[I].what == fuse::category::reduce_tokens && !tiling::token_sum[I]) {
                 constexpr bool is_output = [] {
                     for (std::size_t o = 0; o < output_count; ++o)
                         if (table::outputs[o] == static_cast<int>(I)) return true;
@@ -169,7 +172,7 @@ private:
                               "tile before any, which the tiled kernel does not do");
             }
         });
-        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             using K = output_kind<O>;
             if constexpr (is_weight<K> && !is_outer_sum<output_node<O>>)
                 (void)sizeof(fuse::diagnostic::weight_output_not_an_outer_sum<output_node<O>>);
@@ -181,7 +184,7 @@ private:
     // every read of them), and outputs without a token axis share none.
     template <class Views, class... Bindings>
     void check_outputs(const sizes& extents, const Views& views, const Bindings&... bindings) const {
-        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             const auto& out = std::get<O>(views);
             cpu::check_output_shape<output_kind<O>>(O, out, output_rows<O>(extents), output_cols<O>(extents));
             const auto check = [&]<class B>(const B& bound) {
@@ -193,7 +196,7 @@ private:
                                             O, B::leaf_type::name.view()));
             };
             (check(bindings), ...);
-            cpu::repeat(std::make_index_sequence<O>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
+            detail::repeat(std::make_index_sequence<O>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
                 if (cpu::overlap(out, std::get<P>(views))) throw error(fmt::format("etna: outputs {} and {} overlap", P, O));
             });
         });
@@ -249,7 +252,7 @@ private:
     template <class T, class Views, class... Bindings>
     void run(const sizes& extents, const Views& views, const Bindings&... bindings) {
         std::array<std::size_t, N> width{};
-        cpu::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+        detail::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
             width[I] = extents.cols<kind_of<E>>();
         });
         const std::size_t tokens = extents.tokens();
@@ -285,7 +288,7 @@ private:
     template <class T, class... Bindings>
     void pack_weights(const Bindings&... bindings) {
         if constexpr (std::is_same_v<T, float>) {
-            cpu::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            detail::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
                 using E = node_at<I>;
                 if constexpr (is_matmul<E>) {
                     const auto w = binding_for<typename decltype(+E::operands[boost::hana::size_c<1>])::type>(bindings...).values();
@@ -298,7 +301,7 @@ private:
     template <class T>
     void prepare(thread_state& state, const std::array<std::size_t, N>& width) {
         state.failure = nullptr;
-        cpu::repeat(std::make_index_sequence<stage_count>{}, [&]<std::size_t S>(std::integral_constant<std::size_t, S>) {
+        detail::repeat(std::make_index_sequence<stage_count>{}, [&]<std::size_t S>(std::integral_constant<std::size_t, S>) {
             std::get<S>(state.stages).set_threads(1);
         });
         state.last.set_threads(1);
@@ -308,7 +311,6 @@ private:
             if (tiling::token_sum[i]) {
                 cpu::workspace<N>::fit(state.token_sums[i], 1, width[i]);
                 cpu::workspace<N>::fit(state.tile_token_sums[i], 1, width[i]);
-                std::fill_n(state.token_sums[i].data(), state.token_sums[i].size(), 0.0);
             }
             if (table::info[i].what == fuse::category::outer_sum) {
                 const std::size_t rows = width_of_operand(i, 0, width);
@@ -317,6 +319,18 @@ private:
                 std::fill_n(sum.data(), sum.size(), T(0));
             }
         }
+        for_each_token_sum([&]<std::size_t I, class Op>() {
+            std::fill_n(state.token_sums[I].data(), state.token_sums[I].size(), Op::template identity<double>());
+        });
+    }
+
+    // Calls f.template operator()<I, Op>() for each sum over tokens I that the last nest writes
+    // per tile, Op its reduction (a sum, a max): the tiles' partials combine by it.
+    template <class F>
+    static void for_each_token_sum(F&& f) {
+        detail::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            if constexpr (tiling::token_sum[I]) f.template operator()<I, typename node_at<I>::op>();
+        });
     }
     static std::size_t width_of_operand(std::size_t i, int slot, const std::array<std::size_t, N>& width) {
         return width[static_cast<std::size_t>(table::info[i].operands[slot])];
@@ -325,7 +339,7 @@ private:
     // One tile: each stage's nest, then its GEMMs; then the last nest.
     template <class T, class Views, class... Bindings>
     void run_tile(thread_state& state, std::size_t first, std::size_t count, const Views& views, const Bindings&... bindings) {
-        cpu::repeat(std::make_index_sequence<stage_count>{}, [&]<std::size_t S>(std::integral_constant<std::size_t, S>) {
+        detail::repeat(std::make_index_sequence<stage_count>{}, [&]<std::size_t S>(std::integral_constant<std::size_t, S>) {
             using Nest = stage_graph<static_cast<int>(S)>;
             if constexpr (!std::is_same_v<Nest, void*>) {
                 constexpr auto computed = tiling::template stage_outputs<static_cast<int>(S)>();
@@ -335,7 +349,7 @@ private:
                     }(std::make_index_sequence<computed.size()>{});
                 }, bindings...);
             }
-            cpu::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            detail::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
                 if constexpr (tiling::is_contraction_at(I) && tiling::stage_of(I) == static_cast<int>(S))
                     contract<I, T>(state, first, count, bindings...);
             });
@@ -344,9 +358,10 @@ private:
             with_tile_bindings<last_graph, T>(state, first, count, [&](const auto&... bound) {
                 last_nest_into(state, first, count, views, [&](auto buffers) { state.last(buffers, bound...); });
             }, bindings...);
-            for (std::size_t i = 0; i < N; ++i)
-                if (tiling::token_sum[i])
-                    for (std::size_t j = 0; j < state.token_sums[i].cols(); ++j) state.token_sums[i](0, j) += state.tile_token_sums[i](0, j);
+            for_each_token_sum([&]<std::size_t I, class Op>() {
+                for (std::size_t j = 0; j < state.token_sums[I].cols(); ++j)
+                    state.token_sums[I](0, j) = Op::combine(state.token_sums[I](0, j), state.tile_token_sums[I](0, j));
+            });
         }
     }
 
@@ -417,17 +432,16 @@ private:
     // outputs, and the whole graph's outputs computed from them.
     template <class T, class Views, class... Bindings>
     void write_after_tiles(const Views& views, const Bindings&... bindings) {
-        for (std::size_t i = 0; i < N; ++i) {
-            if (!tiling::token_sum[i]) continue;
-            auto& merged = merged_sums_[i];
-            cpu::workspace<N>::fit(merged, 1, states_[0].token_sums[i].cols());
+        for_each_token_sum([&]<std::size_t I, class Op>() {
+            auto& merged = merged_sums_[I];
+            cpu::workspace<N>::fit(merged, 1, states_[0].token_sums[I].cols());
             for (std::size_t j = 0; j < merged.cols(); ++j) {
-                double sum = 0;
-                for (auto& state : states_) sum += state.token_sums[i](0, j);
+                double sum = Op::template identity<double>();
+                for (auto& state : states_) sum = Op::combine(sum, state.token_sums[I](0, j));
                 merged(0, j) = sum;
             }
-        }
-        cpu::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+        });
+        detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             constexpr auto i = static_cast<std::size_t>(table::outputs[O]);
             const auto& out = std::get<O>(views);
             if constexpr (tiling::is_weight_output(O)) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 #include <type_traits>
 
 #include <boost/hana/tuple.hpp>
@@ -21,6 +22,9 @@ template <expression A, expression W, bool Transposed>
 struct matmul_node : node_base {
     using weight = kind_of<W>;
     static_assert(is_weight<weight>, "etna: the second operand of a contraction is a weight");
+    static constexpr node_category category = node_category::contraction;
+    static constexpr axis over = axis::features;  // a token's features, by the weight's rows
+    static constexpr std::string_view symbol() { return Transposed ? "matmul_t" : "matmul"; }
     using kind = std::conditional_t<Transposed, act_over<weight::input_axis>, act_over<weight::feature_axis>>;
     static constexpr bool transposed = Transposed;
     static constexpr auto operands = boost::hana::tuple_t<A, W>;
@@ -51,6 +55,9 @@ struct matmul_node : node_base {
 // aᵀ b: the sum over tokens of the outer products of a token's a (over In) and b (over Out).
 template <expression A, expression B>
 struct outer_sum_node : node_base {
+    static constexpr node_category category = node_category::contraction;
+    static constexpr axis over = axis::tokens;
+    static constexpr std::string_view symbol() { return "outer_sum"; }
     using kind = weight_kind<kind_of<A>::feature_axis, kind_of<B>::feature_axis>;
     static constexpr auto operands = boost::hana::tuple_t<A, B>;
     template <class... New>
@@ -75,17 +82,20 @@ struct outer_sum_node : node_base {
 };
 
 template <class E>
-inline constexpr bool is_matmul = false;
-template <expression A, expression W, bool Transposed>
-inline constexpr bool is_matmul<matmul_node<A, W, Transposed>> = true;
+inline constexpr bool is_contraction = is_node_category<E, node_category::contraction>;
 
+// A contraction over a token's features (matmul, matmul_t: per token, into a tile) or over the
+// tokens (outer_sum: summed into a weight).
 template <class E>
-inline constexpr bool is_outer_sum = false;
-template <expression A, expression B>
-inline constexpr bool is_outer_sum<outer_sum_node<A, B>> = true;
-
+inline constexpr bool is_matmul = [] {
+    if constexpr (is_contraction<E>) return std::remove_cv_t<E>::over == axis::features;
+    else return false;
+}();
 template <class E>
-inline constexpr bool is_contraction = is_matmul<E> || is_outer_sum<E>;
+inline constexpr bool is_outer_sum = [] {
+    if constexpr (is_contraction<E>) return std::remove_cv_t<E>::over == axis::tokens;
+    else return false;
+}();
 
 namespace diagnostic {
 

@@ -14,6 +14,7 @@ namespace etna {
 template <class Op, expression... Args>
 struct elementwise : node_base {
     static_assert(sizeof...(Args) == Op::arity, "etna: wrong number of operands for this primitive");
+    static constexpr node_category category = node_category::elementwise;
     using kind = broadcast_t<kind_of<Args>...>;
     using op = Op;
     static constexpr auto operands = boost::hana::tuple_t<Args...>;
@@ -90,8 +91,6 @@ constexpr auto apply_elementwise(A, B, C) {
 }
 
 template <class E>
-inline constexpr bool is_elementwise = false;
-template <class Op, expression... Args>
-inline constexpr bool is_elementwise<elementwise<Op, Args...>> = true;
+inline constexpr bool is_elementwise = is_node_category<E, node_category::elementwise>;
 
 }  // namespace etna

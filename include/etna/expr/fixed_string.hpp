@@ -35,4 +35,13 @@ consteval auto numbered() {
     return fixed_string<Prefix.size() + digits + 1>(text);
 }
 
+// The strings one after another: joined<"D[", "ff", "]">() is "D[ff]" (symbols of nodes).
+template <fixed_string... Parts>
+consteval auto joined() {
+    char text[(Parts.size() + ... + 0) + 1]{};
+    std::size_t at = 0;
+    ((std::copy_n(Parts.chars, Parts.size(), text + at), at += Parts.size()), ...);
+    return fixed_string<(Parts.size() + ... + 0) + 1>(text);
+}
+
 }  // namespace etna

@@ -143,6 +143,43 @@ constexpr auto leaves_of(G g) {
 
 namespace detail {
 
+template <class Nodes, class... Operands>
+consteval std::array<int, 3> positions_of(boost::hana::tuple<Operands...>) {
+    std::array<int, 3> at{-1, -1, -1};
+    std::size_t k = 0;
+    ((at[k++] = static_cast<int>(index_in<typename Operands::type>(Nodes{}))), ...);
+    return at;
+}
+
+template <class Nodes, template <class> class OperandsOf, class... Types>
+consteval auto operand_positions(boost::hana::tuple<Types...>) {
+    return std::array<std::array<int, 3>, sizeof...(Types)>{positions_of<Nodes>(typename OperandsOf<typename Types::type>::type{})...};
+}
+
+}  // namespace detail
+
+// Where each node of topological_nodes_t<G> finds its operands (at most three): their positions
+// in that list, each before the node, -1 past the node's operands.
+template <class G, template <class> class OperandsOf = operands_of>
+inline constexpr auto operand_positions =
+    detail::operand_positions<topological_nodes_t<G, OperandsOf>, OperandsOf>(topological_nodes_t<G, OperandsOf>{});
+
+namespace detail {
+
+template <class Nodes, class... Roots>
+consteval auto root_positions(boost::hana::tuple<Roots...>) {
+    return std::array<int, sizeof...(Roots)>{static_cast<int>(index_in<typename Roots::type>(Nodes{}))...};
+}
+
+}  // namespace detail
+
+// Where each output of G is in topological_nodes_t<G>, in output order.
+template <class G>
+inline constexpr auto output_positions =
+    detail::root_positions<topological_nodes_t<G>>(std::remove_cv_t<decltype(as_graph_t<G>::roots)>{});
+
+namespace detail {
+
 template <class Nodes, class... Types>
 consteval void count_uses(std::array<int, decltype(boost::hana::length(Nodes{}))::value>& uses, boost::hana::tuple<Types...>) {
     (++uses[index_in<typename Types::type>(Nodes{})], ...);

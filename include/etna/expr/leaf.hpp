@@ -14,7 +14,7 @@ namespace etna {
 // (parameters to train, masks that carry no gradient). A statistic is bound to double data in
 // kernels of either element type: it is a value like a row mean or rstd that an earlier kernel
 // computed (kernels hold such values in double, cpu/workspace.hpp) and wrote for a later one,
-// as a training forward does for its backward (autodiff/vjp.hpp).
+// as a training forward does for its backward (pair/training_pair.hpp).
 enum class leaf_role : unsigned char { input, param, mask, statistic };
 
 template <leaf_role Role, fixed_string Name, a_kind Kind>
@@ -22,6 +22,7 @@ struct leaf : node_base {
     static_assert(Role != leaf_role::statistic || !(Kind::has_tokens && Kind::has_features),
                   "etna: a statistic leaf is PerToken, PerFeature or Scalar, never Act (Act values are recomputed, "
                   "not saved)");
+    static constexpr node_category category = node_category::leaf;
     using kind = Kind;
     static constexpr leaf_role role = Role;
     static constexpr auto name = Name;
@@ -58,9 +59,7 @@ template <fixed_string Name, a_kind Kind>
 inline constexpr leaf<leaf_role::statistic, Name, Kind> statistic{};
 
 template <class E>
-inline constexpr bool is_leaf = false;
-template <leaf_role Role, fixed_string Name, a_kind Kind>
-inline constexpr bool is_leaf<leaf<Role, Name, Kind>> = true;
+inline constexpr bool is_leaf = is_node_category<E, node_category::leaf>;
 
 template <class E>
 inline constexpr bool is_statistic_leaf = false;

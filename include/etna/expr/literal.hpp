@@ -12,6 +12,7 @@ namespace etna {
 // and the simplifier of the autodiff stage can fold them at compile time.
 template <double Value>
 struct literal : node_base {
+    static constexpr node_category category = node_category::literal;
     using kind = Scalar;
     static constexpr double value = Value;
     static constexpr auto operands = boost::hana::tuple_t<>;
@@ -21,8 +22,6 @@ template <double Value>
 inline constexpr literal<Value> constant{};
 
 template <class E>
-inline constexpr bool is_literal = false;
-template <double Value>
-inline constexpr bool is_literal<literal<Value>> = true;
+inline constexpr bool is_literal = is_node_category<E, node_category::literal>;
 
 }  // namespace etna

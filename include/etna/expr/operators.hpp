@@ -43,6 +43,10 @@ constexpr auto tanh(A a) { return apply_elementwise<prim::tanh>(a); }
 template <expression A>
 constexpr auto erf(A a) { return apply_elementwise<prim::erf>(a); }
 
+// stop_gradient(a): a, with no gradient through it (expr/primitives.hpp says when that is exact).
+template <expression A>
+constexpr auto stop_gradient(A a) { return apply_elementwise<prim::stop_gradient>(a); }
+
 // A plain number cannot be part of a graph: a graph is a type, and a run-time number is not.
 // These overloads exist only to say so at the line that wrote `x * 2.0`.
 template <class N>

@@ -154,6 +154,15 @@ struct erf : function<"erf", 1, transcendental_cost> {
     }
 };
 
+// stop_gradient(a) is a, through which no gradient flows (JAX's lax.stop_gradient). For values
+// the result does not depend on, though they appear in it: the maximum that softmax subtracts
+// (ops/softmax.hpp) shifts every exponent alike, so its adjoint would be a sum that cancels to 0.
+struct stop_gradient : function<"stop_gradient", 1, 0> {
+    template <class T>
+    static constexpr T apply(T a) { return a; }
+    static constexpr auto adjoint(auto, auto, auto, auto) { return adjoints(no_gradient); }
+};
+
 // broadcast(a, like) is a, repeated over the axes of `like` that a lacks. Only autodiff writes
 // it: a gradient has the shape of its leaf even where it is constant along an axis (the
 // gradient of sum_f(x) with respect to x is the PerToken seed, on every feature).

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include <boost/hana/length.hpp>
 #include <boost/hana/tuple.hpp>
@@ -18,9 +20,10 @@
 
 namespace etna::fuse {
 
-// The node kinds the planner tells apart. A reduction over features of a PerFeature value
-// (giving a Scalar) and one over tokens of a PerToken value are reductions all the same.
-enum class category : unsigned char { leaf, literal, extent, elementwise, sum_features, sum_tokens, matmul, outer_sum };
+// What the planner tells apart: a node's category (expr/node.hpp) with the axis of a reduction
+// or a contraction. A reduction over features of a PerFeature value (giving a Scalar) and one
+// over tokens of a PerToken value are reductions all the same.
+enum class category : unsigned char { leaf, literal, extent, elementwise, reduce_features, reduce_tokens, matmul, outer_sum };
 
 struct node_info {
     category what;
@@ -32,42 +35,45 @@ struct node_info {
     int cost = 0;                 // an elementwise node's primitive cost per element (expr/primitives.hpp)
     std::string_view feature_axis{};  // the name of its feature axis ("" without one)
     bool weight = false;              // of a weight's kind (two feature axes)
+    bool additive = true;             // a reduction's partials add (a sum), or combine otherwise (a max)
+    std::string_view combine{};       // a reduction's combining operation: sum, max
+    double identity = 0;              // a reduction's value over no element: 0, -inf
+    std::string_view symbol{};        // a reduction's or contraction's name: sum_f, max_t, matmul, ...
 };
 
 namespace detail {
 
 template <class E>
 consteval category category_of() {
-    if constexpr (is_leaf<E>) return category::leaf;
-    else if constexpr (is_literal<E>) return category::literal;
-    else if constexpr (is_extent<E>) return category::extent;
-    else if constexpr (is_elementwise<E>) return category::elementwise;
-    else if constexpr (is_matmul<E>) return category::matmul;
-    else if constexpr (is_outer_sum<E>) return category::outer_sum;
-    else return E::over == axis::features ? category::sum_features : category::sum_tokens;
+    constexpr node_category c = E::category;
+    if constexpr (c == node_category::reduction) return E::over == axis::features ? category::reduce_features : category::reduce_tokens;
+    else if constexpr (c == node_category::contraction) return E::over == axis::features ? category::matmul : category::outer_sum;
+    else if constexpr (c == node_category::leaf) return category::leaf;
+    else if constexpr (c == node_category::literal) return category::literal;
+    else if constexpr (c == node_category::extent) return category::extent;
+    else return category::elementwise;
 }
 
-template <class Nodes, class E, class... Operands>
-consteval node_info describe(boost::hana::tuple<Operands...>) {
-    node_info info{category_of<E>(), kind_of<E>::has_tokens, kind_of<E>::has_features, sizeof...(Operands), {-1, -1, -1},
+template <class E, class... Operands>
+consteval node_info describe(boost::hana::tuple<Operands...>, std::array<int, 3> operands) {
+    node_info info{category_of<E>(), kind_of<E>::has_tokens, kind_of<E>::has_features, sizeof...(Operands), operands,
                    is_statistic_leaf<E>};
     info.feature_axis = kind_of<E>::feature_axis.view();
     info.weight = is_weight<kind_of<E>>;
     if constexpr (is_elementwise<E>) info.cost = E::op::cost;
-    int k = 0;
-    ((info.operands[k++] = static_cast<int>(index_in<typename Operands::type>(Nodes{}))), ...);
+    if constexpr (is_reduction<E>) {
+        info.additive = std::is_same_v<typename E::op, prim::sum_along>;
+        info.combine = E::op::name.view();
+        info.identity = E::op::template identity<double>();
+    }
+    if constexpr (is_reduction<E> || is_contraction<E>) info.symbol = E::symbol();
     return info;
 }
 
-template <class Nodes, class... Types>
-consteval auto describe_all(boost::hana::tuple<Types...>) {
+template <class G, class... Types, std::size_t... I>
+consteval auto describe_all(boost::hana::tuple<Types...>, std::index_sequence<I...>) {
     return std::array<node_info, sizeof...(Types)>{
-        describe<Nodes, typename Types::type>(typename operands_of<typename Types::type>::type{})...};
-}
-
-template <class Nodes, class... Roots>
-consteval auto root_positions(boost::hana::tuple<Roots...>) {
-    return std::array<int, sizeof...(Roots)>{static_cast<int>(index_in<typename Roots::type>(Nodes{}))...};
+        describe<typename Types::type>(typename operands_of<typename Types::type>::type{}, operand_positions<G>[I])...};
 }
 
 }  // namespace detail
@@ -77,8 +83,8 @@ template <class G>
 struct graph_table {
     using nodes = topological_nodes_t<G>;
     static constexpr std::size_t size = node_count<G>;
-    static constexpr auto info = detail::describe_all<nodes>(nodes{});
-    static constexpr auto outputs = detail::root_positions<nodes>(std::remove_cv_t<decltype(as_graph_t<G>::roots)>{});
+    static constexpr auto info = detail::describe_all<G>(nodes{}, std::make_index_sequence<size>{});
+    static constexpr auto outputs = output_positions<G>;
     static constexpr std::size_t output_count = outputs.size();
 };
 

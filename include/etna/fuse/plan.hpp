@@ -134,7 +134,7 @@ constexpr void availability(plan<N, O>& p) {
         const node_info& n = p.info[i];
         int at = 0;
         for (int k = 0; k < n.operand_count; ++k) at = std::max(at, p.nest[n.operands[k]]);
-        p.nest[i] = n.what == category::sum_tokens ? at + 1 : at;
+        p.nest[i] = n.what == category::reduce_tokens ? at + 1 : at;
     }
     for (const int o : p.outputs) p.nests = std::max(p.nests, p.nest[o] + 1);
     for (std::size_t o = 0; o < O; ++o) p.output_nest[o] = p.nest[p.outputs[o]];
@@ -153,7 +153,7 @@ constexpr std::array<int, N> phases_in(const plan<N, O>& p, int k) {
         }
         int at = 0;
         for (int j = 0; j < n.operand_count; ++j) at = std::max(at, phase[n.operands[j]]);
-        phase[i] = n.what == category::sum_features ? at + 1 : at;
+        phase[i] = n.what == category::reduce_features ? at + 1 : at;
     }
     return phase;
 }
@@ -164,7 +164,7 @@ template <std::size_t N, std::size_t O>
 constexpr void need_materialized(plan<N, O>& p, std::array<bool, N>& needed, int i) {
     if (needed[i]) return;
     needed[i] = true;
-    if (p.is_source(i) || p.info[i].what == category::sum_tokens) return;
+    if (p.is_source(i) || p.info[i].what == category::reduce_tokens) return;
     p.materialized[i] = true;
     for (int j = 0; j < p.info[i].operand_count; ++j) need_materialized(p, needed, p.info[i].operands[j]);
 }
@@ -211,7 +211,7 @@ constexpr void demand_in(plan<N, O>& p, int k, std::array<bool, N>& needed, cons
     }
     for (std::size_t i = 0; i < N; ++i) {
         if (p.saved[i] && p.nest[i] == k) token_needed[i] = true, last = std::max(last, phase[i] - 1);
-        if (p.info[i].what == category::sum_tokens && needed[i] && p.nest[i] == k + 1) {
+        if (p.info[i].what == category::reduce_tokens && needed[i] && p.nest[i] == k + 1) {
             const int a = p.info[i].operands[0];
             if (p.info[a].features) last = std::max(last, phase[a]);
             else token_needed[a] = true, last = std::max(last, phase[a] - 1);
@@ -219,7 +219,7 @@ constexpr void demand_in(plan<N, O>& p, int k, std::array<bool, N>& needed, cons
     }
     p.loops[k] = last + 1;
     for (std::size_t i = 0; i < N; ++i) {
-        if (p.info[i].what == category::sum_tokens && needed[i] && p.nest[i] == k + 1) {
+        if (p.info[i].what == category::reduce_tokens && needed[i] && p.nest[i] == k + 1) {
             const int a = p.info[i].operands[0];
             if (p.info[a].features) accumulate_at[i] = phase[a], element[a] |= bit(phase[a]);
             else accumulate_at[i] = p.loops[k];
@@ -259,7 +259,7 @@ constexpr void demand_in(plan<N, O>& p, int k, std::array<bool, N>& needed, cons
                 p.saved[i] = true;  // computed by its own nest, processed after this one
                 continue;
             }
-            if (n.what == category::sum_features) {
+            if (n.what == category::reduce_features) {
                 const int a = n.operands[0];
                 accumulate_at[i] = phase[a];
                 element[a] |= bit(phase[a]);

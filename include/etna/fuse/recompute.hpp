@@ -1,8 +1,12 @@
-// Save or recompute: which forward values a training forward writes for its backward.
+// Save or recompute: which forward values a training forward writes for its backward, the
+// planner's policy for the symbolic split of a training pair (autodiff/split.hpp).
 #pragma once
+
+#include <type_traits>
 
 #include <boost/hana/tuple.hpp>
 
+#include <etna/autodiff/split.hpp>
 #include <etna/expr/contraction.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/expr/kind.hpp>
@@ -32,5 +36,12 @@ constexpr bool needs_reduction() {
 template <class E>
 inline constexpr bool worth_saving =
     is_matmul<E> || (!(kind_of<E>::has_tokens && kind_of<E>::has_features) && needs_reduction<E>());
+
+template <class E>
+struct worth_saving_t : std::bool_constant<worth_saving<E>> {};
+
+// The split of a training pair (autodiff/split.hpp) that saves what is worth saving.
+template <class Out, class Wrt, class Seeds>
+using pair_split_t = autodiff::split<Out, Wrt, Seeds, worth_saving_t>;
 
 }  // namespace etna::fuse

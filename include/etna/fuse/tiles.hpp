@@ -164,7 +164,7 @@ struct tiling {
     static constexpr bool is_weight_output(std::size_t o) { return info[static_cast<std::size_t>(table::outputs[o])].weight; }
     // A sum over tokens that is an output itself: the merged sums are written to it directly.
     static constexpr bool is_sum_output(std::size_t o) {
-        return info[static_cast<std::size_t>(table::outputs[o])].what == category::sum_tokens;
+        return info[static_cast<std::size_t>(table::outputs[o])].what == category::reduce_tokens;
     }
     static constexpr bool is_whole_output(std::size_t o) {
         return !is_output_with_tokens(o) && !is_weight_output(o) && !is_sum_output(o);
@@ -180,7 +180,7 @@ struct tiling {
         // Walking down from those outputs, the first sum over tokens on each path.
         for (std::size_t i = size; i-- > 0;) {
             if (!reached[i]) continue;
-            if (info[i].what == category::sum_tokens) {
+            if (info[i].what == category::reduce_tokens) {
                 needed[i] = true;
                 continue;
             }

@@ -38,24 +38,27 @@ inline std::string quoted(std::string_view text) {
     return out + '"';
 }
 
+// One label and shape per node category (expr/node.hpp).
 template <class E>
-std::string label() {
-    if constexpr (is_leaf<E>) return fmt::format("{}\n{}", E::name.view(), kind_name<kind_of<E>>());
-    else if constexpr (is_literal<E>) return fmt::format("{}", E::value);
-    else if constexpr (is_extent<E>) return E::over == axis::tokens ? "T" : "D";
-    else if constexpr (is_reduction<E>) return E::over == axis::tokens ? "sum_t" : "sum_f";
-    else if constexpr (is_matmul<E>) return E::transposed ? "matmul_t" : "matmul";
-    else if constexpr (is_outer_sum<E>) return "outer_sum";
-    else return std::string(E::op::name);
-}
+std::string label(category_tag<node_category::leaf>) { return fmt::format("{}\n{}", E::name.view(), kind_name<kind_of<E>>()); }
+template <class E>
+std::string label(category_tag<node_category::literal>) { return fmt::format("{}", E::value); }
+template <class E>
+std::string label(category_tag<node_category::elementwise>) { return std::string(E::op::name); }
+template <class E, node_category C>
+std::string label(category_tag<C>) { return std::string(E::symbol()); }  // extents, reductions, contractions
 
 template <class E>
 constexpr std::string_view shape() {
-    if constexpr (is_leaf<E>) return "box";
-    else if constexpr (is_literal<E> || is_extent<E>) return "plaintext";
-    else if constexpr (is_reduction<E>) return "invtriangle";
-    else if constexpr (is_contraction<E>) return "box3d";
-    else return "ellipse";
+    switch (E::category) {
+        case node_category::leaf: return "box";
+        case node_category::literal:
+        case node_category::extent: return "plaintext";
+        case node_category::reduction: return "invtriangle";
+        case node_category::contraction: return "box3d";
+        case node_category::elementwise: return "ellipse";
+    }
+    return "ellipse";
 }
 
 // Operand order matters for these: their edges are numbered.
@@ -82,7 +85,7 @@ std::string to_dot(G) {
     std::size_t index = 0;
     boost::hana::for_each(nodes{}, [&](auto node) {
         using E = typename decltype(node)::type;
-        out += fmt::format("  n{} [label={}, shape={}];\n", index, dot_detail::quoted(dot_detail::label<E>()),
+        out += fmt::format("  n{} [label={}, shape={}];\n", index, dot_detail::quoted(dot_detail::label<E>(category_tag_of<E>{})),
                            dot_detail::shape<E>());
         std::size_t slot = 0;
         boost::hana::for_each(E::operands, [&](auto operand) {

@@ -1,5 +1,5 @@
-// explain(kernel): the plan of a kernel as pseudo-C: nests, loops, what each reads and writes;
-// explain(pair): a training pair's saved statistics and its two kernels.
+// explain(kernel): the program a kernel runs (fuse/program.hpp) as pseudo-C: nests, loops, what
+// each reads and writes; explain(pair): a training pair's saved values and its two programs.
 #pragma once
 
 #include <algorithm>
@@ -11,9 +11,7 @@
 
 #include <fmt/format.h>
 
-#include <etna/autodiff/vjp.hpp>
-#include <etna/cpu/kernel.hpp>
-#include <etna/cpu/tiled_kernel.hpp>
+#include <etna/detail/for_each.hpp>
 #include <etna/expr/elementwise.hpp>
 #include <etna/expr/extent.hpp>
 #include <etna/expr/kind.hpp>
@@ -21,6 +19,7 @@
 #include <etna/expr/literal.hpp>
 #include <etna/expr/primitives.hpp>
 #include <etna/fuse/plan.hpp>
+#include <etna/fuse/program.hpp>
 #include <etna/io/formula.hpp>
 
 namespace etna {
@@ -60,13 +59,13 @@ template <class Nodes>
 std::vector<node_text> describe_nodes() {
     std::vector<node_text> texts;
     int next = 0;
-    cpu::for_each_node<Nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
+    detail::for_each_node<Nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
         node_text text;
         if constexpr (kind_of<E>::has_features && !(kind_of<E>::feature_axis == default_feature_axis))
             text.axis = fmt::format("D[{}]", kind_of<E>::feature_axis.view());
         if constexpr (is_leaf<E>) text.name = E::name.view();
         else if constexpr (is_literal<E>) text.name = fmt::format("{}", E::value);
-        else if constexpr (is_extent<E>) text.name = E::over == axis::tokens ? "T" : text.axis;
+        else if constexpr (is_extent<E>) text.name = std::string(E::symbol());
         else text.name = fmt::format("v{}", ++next);
         if constexpr (is_elementwise<E>) {
             text.symbol = E::op::name;
@@ -89,7 +88,7 @@ std::vector<node_text> describe_nodes() {
 template <class G, bool InTile = false>
 class plan_printer {
     using nodes = topological_nodes_t<G>;
-    static constexpr auto& plan = kernel<G>::plan;
+    static constexpr auto& plan = fuse::plan_of<G>;
     static constexpr std::size_t N = std::remove_cvref_t<decltype(plan)>::node_count;
     static constexpr std::size_t O = std::remove_cvref_t<decltype(plan)>::output_count;
 
@@ -141,9 +140,8 @@ private:
     std::string formula(int i, int k, int p, const std::array<int, N>& uses) const {
         const auto& n = plan.info[i];
         const auto& t = texts_[i];
-        if (n.what == fuse::category::sum_features || n.what == fuse::category::sum_tokens)
-            return fmt::format("{}({})", n.what == fuse::category::sum_features ? "sum_f" : "sum_t",
-                               reference(n.operands[0], k, p, uses));
+        if (n.what == fuse::category::reduce_features || n.what == fuse::category::reduce_tokens)
+            return fmt::format("{}({})", n.symbol, reference(n.operands[0], k, p, uses));
         if (t.written == notation::infix) {
             const int left = t.precedence == prim::greater::precedence ? t.precedence + 1 : t.precedence;
             return fmt::format("{} {} {}", operand(n.operands[0], left, k, p, uses), t.symbol,
@@ -180,13 +178,13 @@ private:
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
             const auto& n = plan.info[i];
-            if (n.what == fuse::category::sum_tokens && plan.nest[i] == k && k > 0 && plan.accumulate_at[k - 1][i] >= 0) {
+            if (n.what == fuse::category::reduce_tokens && plan.nest[i] == k && k > 0 && plan.accumulate_at[k - 1][i] >= 0) {
                 if (InTile) continue;  // a tile's sum is its only part
                 if (n.features)
-                    line(2, fmt::format("for j in [0, {}): {}[j] = sum over threads, in order, of {}.partial[thread][j]",
-                                        texts_[i].axis, texts_[i].name, texts_[i].name));
+                    line(2, fmt::format("for j in [0, {}): {}[j] = {} over threads, in order, of {}.partial[thread][j]",
+                                        texts_[i].axis, texts_[i].name, n.combine, texts_[i].name));
                 else
-                    line(2, fmt::format("{} = sum over threads, in order, of {}.partial[thread]", texts_[i].name, texts_[i].name));
+                    line(2, fmt::format("{} = {} over threads, in order, of {}.partial[thread]", texts_[i].name, n.combine, texts_[i].name));
             } else if (plan.materialized[i] && plan.nest[i] == k) {
                 if (n.features)
                     line(2, fmt::format("for j in [0, {}): {}[j] = {}", texts_[i].axis, texts_[i].name, formula(i, k, -1, no_uses)));
@@ -202,7 +200,7 @@ private:
             const int i = static_cast<int>(u);
             if (plan.token_at[k][i] != p || plan.is_leaf(i)) continue;
             if (plan.nest[i] < k) line(4, fmt::format("{} = saved_{}[t]", texts_[i].name, texts_[i].name));
-            else if (plan.info[i].what != fuse::category::sum_features)
+            else if (plan.info[i].what != fuse::category::reduce_features)
                 line(4, fmt::format("{} = {}", texts_[i].name, formula(i, k, -1, no_uses)));
         }
     }
@@ -229,8 +227,8 @@ private:
         std::vector<std::string> body;
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
-            if (plan.info[i].what == fuse::category::sum_features && accumulated(i))
-                line(4, fmt::format("{} = 0", texts_[i].name));
+            if (plan.info[i].what == fuse::category::reduce_features && accumulated(i))
+                line(4, fmt::format("{} = {}", texts_[i].name, plan.info[i].identity));
             if (!computed(i) || plan.is_leaf(i) || !plan.info[i].tokens) continue;
             const bool kept = plan.kept_at[k][i] == p;
             if (uses[i] > 1 || kept) body.push_back(fmt::format("{} = {}", texts_[i].name, formula(i, k, p, uses)));
@@ -240,13 +238,19 @@ private:
             const int i = static_cast<int>(u);
             if (!accumulated(i)) continue;
             const std::string value = reference(plan.info[i].operands[0], k, p, uses);
-            if (plan.info[i].what == fuse::category::sum_features) body.push_back(fmt::format("{} += {}", texts_[i].name, value));
-            else body.push_back(fmt::format("{}{}[j] += {}", texts_[i].name, partial(), value));
+            if (plan.info[i].what == fuse::category::reduce_features) body.push_back(accumulation(i, texts_[i].name, value));
+            else body.push_back(accumulation(i, fmt::format("{}{}[j]", texts_[i].name, partial()), value));
         }
         for (std::size_t o = 0; o < O; ++o)
             if (written(o)) body.push_back(fmt::format("out{}[t,j] = {}", o, reference(plan.outputs[o], k, p, uses)));
         line(4, fmt::format("for j in [0, {}):  // loop {}", loop_axis(k, p, a), p));
         for (const auto& statement : body) line(6, statement);
+    }
+
+    // Reduction i taking in value: `sum += value`, `max = max(max, value)`.
+    [[nodiscard]] std::string accumulation(int i, const std::string& into, const std::string& value) const {
+        if (plan.info[i].additive) return fmt::format("{} += {}", into, value);
+        return fmt::format("{} = {}({}, {})", into, plan.info[i].combine, into, value);
     }
 
     // Where a sum over tokens accumulates: the thread's part, or in a tile the tile's sum.
@@ -259,9 +263,9 @@ private:
         for (std::size_t u = 0; u < N; ++u) {
             const int i = static_cast<int>(u);
             if (plan.saved[i] && plan.nest[i] == k) line(4, fmt::format("saved_{}[t] = {}", texts_[i].name, texts_[i].name));
-            if (plan.accumulate_at[k][i] == plan.loops[k] && plan.info[i].what == fuse::category::sum_tokens) {
+            if (plan.accumulate_at[k][i] == plan.loops[k] && plan.info[i].what == fuse::category::reduce_tokens) {
                 const int a = plan.info[i].operands[0];
-                line(4, fmt::format("{}{} += {}", texts_[i].name, partial(), texts_[a].name + (plan.is_leaf(a) ? "[t]" : "")));
+                line(4, accumulation(i, fmt::format("{}{}", texts_[i].name, partial()), fmt::format("{}{}", texts_[a].name, plan.is_leaf(a) ? "[t]" : "")));
             }
         }
     }
@@ -350,11 +354,6 @@ private:
     }
 };
 
-// The plan of a kernel, as text.
-template <class G>
-std::string explain(const kernel<G>&) {
-    return plan_printer<G>::print();
-}
 
 namespace detail {
 
@@ -393,12 +392,13 @@ std::string nest_text(std::string_view title, std::size_t indent) {
 
 }  // namespace detail
 
-// The plan of a kernel with linear layers: its tiles of tokens, each stage's nest and GEMMs,
+namespace detail {
+
+// The program of a graph with linear layers: its tiles of tokens (tile_tokens each), each stage's nest and GEMMs,
 // the last nest, and what is merged and computed after the tiles.
-template <class G>
-std::string explain(const tiled_kernel<G>& k) {
-    using K = tiled_kernel<G>;
-    using tiling = typename K::tiling;
+template <class P>
+std::string tiled_program_text(std::size_t tile_tokens) {
+    using tiling = typename P::tiling;
     using table = typename tiling::table;
     std::vector<std::string> outputs;
     for (std::size_t o = 0; o < table::output_count; ++o) {
@@ -407,13 +407,13 @@ std::string explain(const tiled_kernel<G>& k) {
         outputs.push_back(fmt::format("out{} ({})", o, kind));
     }
     std::string out = fmt::format("kernel with linear layers: {}; tiles of {} tokens, {} stage{} of GEMMs\n",
-                                  detail::joined(outputs, ", "), k.tile_tokens(), tiling::stages, tiling::stages == 1 ? "" : "s");
+                                  detail::joined(outputs, ", "), tile_tokens, tiling::stages, tiling::stages == 1 ? "" : "s");
     out += "parallel for each tile of tokens:  // OpenMP, static blocks of tiles; T below is the tile's tokens\n";
-    cpu::repeat(std::make_index_sequence<tiling::stages>{}, [&]<std::size_t S>(std::integral_constant<std::size_t, S>) {
+    detail::repeat(std::make_index_sequence<tiling::stages>{}, [&]<std::size_t S>(std::integral_constant<std::size_t, S>) {
         out += fmt::format("  stage {}:\n", S);
-        out += detail::nest_text<typename K::template stage_graph<static_cast<int>(S)>>(
+        out += detail::nest_text<typename P::template stage_graph<static_cast<int>(S)>>(
             fmt::format("nest writing tiles s{}.0, s{}.1, ... (its out0, out1, ...):", S, S), 4);
-        cpu::repeat(std::make_index_sequence<tiling::size>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+        detail::repeat(std::make_index_sequence<tiling::size>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
             if constexpr (tiling::is_contraction_at(I) && tiling::stage_of(I) == static_cast<int>(S)) {
                 using E = typename tiling::template node<I>;
                 constexpr auto a = static_cast<std::size_t>(table::info[I].operands[0]);
@@ -428,9 +428,9 @@ std::string explain(const tiled_kernel<G>& k) {
             }
         });
     });
-    out += detail::nest_text<typename K::last_graph>("last nest (the outputs per token, then each tile's sums over tokens):", 2);
+    out += detail::nest_text<typename P::last_graph>("last nest (the outputs per token, then each tile's sums over tokens):", 2);
     std::string merges;
-    cpu::repeat(std::make_index_sequence<table::output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
+    detail::repeat(std::make_index_sequence<table::output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
         constexpr auto i = static_cast<std::size_t>(table::outputs[O]);
         if constexpr (tiling::is_weight_output(O))
             merges += fmt::format("  out{} = sum over threads, in order, of v{}.partial[thread]\n", O, i);
@@ -441,36 +441,49 @@ std::string explain(const tiled_kernel<G>& k) {
     std::vector<std::string> whole_outputs;
     for (std::size_t o = 0; o < table::output_count; ++o)
         if (tiling::is_whole_output(o)) whole_outputs.push_back(fmt::format("out{}", o));
-    out += detail::nest_text<typename K::whole_graph, false>(
+    out += detail::nest_text<typename P::whole_graph, false>(
         fmt::format("from the merged sums (@sumK), {} (its out0, out1, ...):", detail::joined(whole_outputs, ", ")), 2);
     return out;
 }
 
+}  // namespace detail
+
+// The program a kernel runs (fuse/program.hpp), as text: explain(compile(y)).
+template <class K>
+    requires requires { typename K::program; }
+std::string explain(const K& k) {
+    using P = typename K::program;
+    if constexpr (P::tiled) return detail::tiled_program_text<P>(k.tile_tokens());
+    else return plan_printer<typename P::graph>::print();
+}
+
 // A training pair: what its forward saves (the planner's choice, fuse/recompute.hpp), then the
 // plans of its forward and its backward.
-template <class User, class Forward, class Backward, class Saving, class Seeds>
-std::string explain(const training_pair<User, Forward, Backward, Saving, Seeds>& pair) {
-    using P = training_pair<User, Forward, Backward, Saving, Seeds>;
+template <class P>
+    requires requires { typename P::saving_type; }
+std::string explain(const P& pair) {
+    using saving = typename P::saving_type;
     constexpr std::size_t acts = [] {
         std::size_t n = 0;
-        cpu::repeat(std::make_index_sequence<P::saved_count>{}, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
-            n += P::tape_type::template is_act<K>;
+        detail::repeat(std::make_index_sequence<saving::count>{}, [&]<std::size_t K>(std::integral_constant<std::size_t, K>) {
+            using saved = kind_of<typename saving::template node<K>>;
+            n += saved::has_tokens && saved::has_features;
         });
         return n;
     }();
-    constexpr std::size_t statistics = P::saved_count - acts;
+    constexpr std::size_t statistics = saving::count - acts;
     std::string out = fmt::format("training pair: the forward saves {} statistic{} (in double)", statistics, statistics == 1 ? "" : "s");
     if constexpr (acts > 0)
         out += fmt::format(" and {} matmul result{} (in the element type: recomputing one is a GEMM)", acts, acts == 1 ? "" : "s");
     out += fmt::format(" for the backward, which recomputes every {}Act value it reads\n", acts > 0 ? "other " : "");
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-        ((out += fmt::format("  {} ({}) = {}\n", P::template saved_leaf<K>::name.view(),
-                             kind_name<kind_of<typename P::template saved_node<K>>>(),
-                             detail::indented(fmt::format("{}", typename P::template saved_node<K>{}), 4))),
+        ((out += fmt::format("  {} ({}) = {}\n", saving::template leaf<K>::name.view(),
+                             kind_name<kind_of<typename saving::template node<K>>>(),
+                             detail::indented(fmt::format("{}", typename saving::template node<K>{}), 4))),
          ...);
-    }(std::make_index_sequence<P::saved_count>{});
+    }(std::make_index_sequence<saving::count>{});
     std::vector<std::string> written;
-    for (std::size_t k = 0; k < P::saved_count; ++k) written.push_back(fmt::format("out{} = saved{}", P::output_count + k, k));
+    for (std::size_t k = 0; k < saving::count; ++k) written.push_back(fmt::format("out{} = saved{}", P::output_count + k, k));
     out += written.empty() ? "forward " : fmt::format("forward ({}) ", detail::joined(written, ", "));
     out += explain(pair.forward_kernel());
     out += "backward ";

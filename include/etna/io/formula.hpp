@@ -133,28 +133,30 @@ private:
         return args;
     }
 
+    // One printer per node category (expr/node.hpp); a mean prints as it was written.
     template <class E>
     static std::string structure() {
-        if constexpr (is_leaf<E>) {
-            return std::string(E::name.view());
-        } else if constexpr (is_literal<E>) {
-            return fmt::format("{}", E::value);
-        } else if constexpr (is_extent<E>) {
-            if constexpr (E::over == axis::tokens) return "T";
-            else if constexpr (E::feature_axis == default_feature_axis) return "D";
-            else return fmt::format("D[{}]", E::feature_axis.view());
-        } else if constexpr (detail::mean_pattern<E>::value) {
-            return fmt::format("{}({})", detail::mean_pattern<E>::name,
-                               argument_list(typename detail::mean_pattern<E>::arguments{}));
-        } else if constexpr (is_reduction<E>) {
-            return fmt::format("{}({})", E::over == axis::features ? "sum_f" : "sum_t", argument_list(typename operands_of<E>::type{}));
-        } else if constexpr (is_matmul<E>) {
-            return fmt::format("{}({})", E::transposed ? "matmul_t" : "matmul", argument_list(typename operands_of<E>::type{}));
-        } else if constexpr (is_outer_sum<E>) {
-            return fmt::format("outer_sum({})", argument_list(typename operands_of<E>::type{}));
-        } else {
-            return elementwise_text(E{});
-        }
+        if constexpr (detail::mean_pattern<E>::value)
+            return fmt::format("{}({})", detail::mean_pattern<E>::name, argument_list(typename detail::mean_pattern<E>::arguments{}));
+        else return structure<E>(category_tag_of<E>{});
+    }
+    template <class E>
+    static std::string structure(category_tag<node_category::leaf>) { return std::string(E::name.view()); }
+    template <class E>
+    static std::string structure(category_tag<node_category::literal>) { return fmt::format("{}", E::value); }
+    template <class E>
+    static std::string structure(category_tag<node_category::extent>) { return std::string(E::symbol()); }
+    template <class E>
+    static std::string structure(category_tag<node_category::elementwise>) { return elementwise_text(E{}); }
+    template <class E>
+    static std::string structure(category_tag<node_category::reduction>) { return call_text<E>(); }
+    template <class E>
+    static std::string structure(category_tag<node_category::contraction>) { return call_text<E>(); }
+
+    // sum_f(a), max_t(a), matmul(a, W), ...
+    template <class E>
+    static std::string call_text() {
+        return fmt::format("{}({})", E::symbol(), argument_list(typename operands_of<E>::type{}));
     }
 
     template <class Op, class... Args>

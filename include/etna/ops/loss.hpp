@@ -23,15 +23,15 @@ constexpr auto mse_loss(Y y, Target target) {
 
 // The mean over tokens of -log softmax(logits)[class], the class given as a one-hot row of
 // `target` (1 at the class, 0 elsewhere): log(sum_f(exp(logits))) - sum_f(target * logits).
-// The exponentials are taken of logits - mean_f(logits), which changes nothing in exact
-// arithmetic and keeps them finite in float while the logits of a token spread less than ~88
-// around their mean; beyond that the loss is inf (a diverged run, not a silent wrong value).
+// The exponentials are taken of logits - max_f(logits), as softmax's are (ops/softmax.hpp):
+// each in (0, 1], so the loss is finite for any finite logits; the loss does not depend on the
+// shift, so no gradient flows through it.
 template <expression Logits, expression Target>
 constexpr auto softmax_cross_entropy(Logits logits, Target target) {
     static_assert(is_act<Logits> && std::is_same_v<kind_of<Logits>, kind_of<Target>>,
                   "etna: softmax_cross_entropy(logits, target): logits and the one-hot target must be Act values of "
                   "the same kind");
-    const auto shift = mean_f(logits);
+    const auto shift = stop_gradient(max_f(logits));
     return mean_t(log(sum_f(exp(logits - shift))) + shift - sum_f(target * logits));
 }
 

@@ -231,4 +231,28 @@ sizes sizes_of_bindings(const Bindings&... bindings) {
     return extents;
 }
 
+// The element type bound arrays carry (number bindings of Scalar leaves excepted): double when
+// there is none.
+template <class... Bindings>
+struct bound_element {
+    using type = double;
+};
+template <class First, class... Rest>
+struct bound_element<First, Rest...> {
+    using type = std::conditional_t<std::is_same_v<kind_of<typename First::leaf_type>, Scalar> ||
+                                        is_statistic_leaf<typename First::leaf_type>,
+                                    typename bound_element<Rest...>::type, typename First::value_type>;
+};
+
+// A kernel reads one element type T: every bound array holds it (number bindings of Scalar
+// leaves and statistic leaves, read from double data, excepted).
+template <class T, class... Bindings>
+constexpr void check_bound_elements() {
+    static_assert(((std::is_same_v<kind_of<typename Bindings::leaf_type>, Scalar> || is_statistic_leaf<typename Bindings::leaf_type> ||
+                    std::is_same_v<typename Bindings::value_type, T>) &&
+                   ...),
+                  "etna: a kernel reads and writes one element type: every bound tensor, view or vector must hold "
+                  "the element type of the outputs (float or double); convert with tensor<T>::copy_of");
+}
+
 }  // namespace etna

@@ -46,7 +46,7 @@ public:
         boost::hana::for_each(nodes{}, [&](auto node) {
             using E = typename decltype(node)::type;
             if constexpr (is_leaf<E>) bind_leaf<E>(binding_for<E>(bindings...));
-            else evaluate(E{}, extents);
+            else evaluate<E>(category_tag_of<E>{}, extents);
             ++evaluations_;
         });
     }
@@ -102,15 +102,16 @@ private:
         }
     }
 
-    template <double Value>
-    void evaluate(literal<Value>, const sizes&) {
-        buffer<literal<Value>>(1, 1)(0, 0) = static_cast<T>(Value);
+    // One evaluator per node category (expr/node.hpp).
+    template <class E>
+    void evaluate(category_tag<node_category::literal>, const sizes&) {
+        buffer<E>(1, 1)(0, 0) = static_cast<T>(E::value);
     }
 
-    template <axis Over, fixed_string FeatureAxis>
-    void evaluate(extent<Over, FeatureAxis>, const sizes& extents) {
-        const std::size_t n = Over == axis::tokens ? extents.tokens() : extents.features(FeatureAxis.view());
-        buffer<extent<Over, FeatureAxis>>(1, 1)(0, 0) = static_cast<T>(n);
+    template <class E>
+    void evaluate(category_tag<node_category::extent>, const sizes& extents) {
+        const std::size_t n = E::over == axis::tokens ? extents.tokens() : extents.features(E::feature_axis.view());
+        buffer<E>(1, 1)(0, 0) = static_cast<T>(n);
     }
 
     // Reads an operand with broadcasting: along an axis the operand lacks, its step is 0.
@@ -128,49 +129,46 @@ private:
         return {v.data(), has_rows ? v.row_stride() : 0, kind_of<E>::has_features ? std::size_t{1} : 0};
     }
 
-    template <class Op, class... Args>
-    void evaluate(elementwise<Op, Args...>, const sizes& extents) {
-        using K = kind_of<elementwise<Op, Args...>>;
-        auto& out = buffer<elementwise<Op, Args...>>(extents.rows<K>(), extents.cols<K>());
-        const std::tuple readers{reader<Args>()...};
-        std::apply(
-            [&](const auto&... operand) {
-                for (std::size_t r = 0; r < out.rows(); ++r)
-                    for (std::size_t c = 0; c < out.cols(); ++c) out(r, c) = Op::template apply<T>(operand(r, c)...);
-            },
-            readers);
+    template <class E>
+    void evaluate(category_tag<node_category::elementwise>, const sizes& extents) {
+        [&]<class... Args>(boost::hana::tuple<Args...>) {
+            using K = kind_of<E>;
+            auto& out = buffer<E>(extents.rows<K>(), extents.cols<K>());
+            const std::tuple readers{reader<typename Args::type>()...};
+            std::apply(
+                [&](const auto&... operand) {
+                    for (std::size_t r = 0; r < out.rows(); ++r)
+                        for (std::size_t c = 0; c < out.cols(); ++c) out(r, c) = E::op::template apply<T>(operand(r, c)...);
+                },
+                readers);
+        }(typename operands_of<E>::type{});
     }
 
-    // Sums in index order, so the result is the same on every run.
-    template <axis Over, class Arg>
-    void evaluate(reduction<Over, Arg>, const sizes& extents) {
-        using K = kind_of<reduction<Over, Arg>>;
-        const auto in = value_of<Arg>();
-        auto& out = buffer<reduction<Over, Arg>>(extents.rows<K>(), extents.cols<K>());
-        if constexpr (Over == axis::features) {
+    // Combines in index order, so the result is the same on every run.
+    template <class E>
+    void evaluate(category_tag<node_category::reduction>, const sizes& extents) {
+        using K = kind_of<E>;
+        using Op = typename E::op;
+        const auto in = value_of<operand_t<E, 0>>();
+        auto& out = buffer<E>(extents.rows<K>(), extents.cols<K>());
+        if constexpr (E::over == axis::features) {
             for (std::size_t r = 0; r < in.rows(); ++r) {
-                T sum = 0;
-                for (std::size_t c = 0; c < in.cols(); ++c) sum += in(r, c);
+                T sum = Op::template identity<T>();
+                for (std::size_t c = 0; c < in.cols(); ++c) sum = Op::combine(sum, in(r, c));
                 out(r, 0) = sum;
             }
         } else {
-            for (std::size_t c = 0; c < in.cols(); ++c) out(0, c) = 0;
+            for (std::size_t c = 0; c < in.cols(); ++c) out(0, c) = Op::template identity<T>();
             for (std::size_t r = 0; r < in.rows(); ++r)
-                for (std::size_t c = 0; c < in.cols(); ++c) out(0, c) += in(r, c);
+                for (std::size_t c = 0; c < in.cols(); ++c) out(0, c) = Op::combine(out(0, c), in(r, c));
         }
     }
 
     // Contractions, by their definitions (expr/contraction.hpp).
-    template <class A, class W, bool Transposed>
-    void evaluate(matmul_node<A, W, Transposed> node, const sizes& extents) {
-        using K = kind_of<decltype(node)>;
-        node.apply(buffer<decltype(node)>(extents.rows<K>(), extents.cols<K>()), value_of<A>(), value_of<W>());
-    }
-
-    template <class A, class B>
-    void evaluate(outer_sum_node<A, B> node, const sizes& extents) {
-        using K = kind_of<decltype(node)>;
-        node.apply(buffer<decltype(node)>(extents.rows<K>(), extents.cols<K>()), value_of<A>(), value_of<B>());
+    template <class E>
+    void evaluate(category_tag<node_category::contraction>, const sizes& extents) {
+        using K = kind_of<E>;
+        E::apply(buffer<E>(extents.rows<K>(), extents.cols<K>()), value_of<operand_t<E, 0>>(), value_of<operand_t<E, 1>>());
     }
 
     std::array<tensor<T>, count> owned_;

@@ -17,15 +17,15 @@
 #include <fmt/format.h>
 
 #include <etna/autodiff/grad.hpp>
-#include <etna/autodiff/vjp.hpp>
 #include <etna/cpu/compile.hpp>
 #include <etna/cpu/into.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/expr/leaf.hpp>
-#include <etna/io/checkpoint.hpp>
+#include <etna/pair/training_pair.hpp>
 #include <etna/runtime/error.hpp>
 #include <etna/runtime/tensor.hpp>
 #include <etna/runtime/view.hpp>
+#include <etna/store/checkpoint.hpp>
 #include <etna/train/adamw.hpp>
 #include <etna/train/parameters.hpp>
 
@@ -218,7 +218,7 @@ public:
 
     // Saves every parameter, its AdamW moments ("adam.m.<name>", "adam.v.<name>"), the optimizer's
     // step count and the model's shape (depth, axis sizes) in etna's checkpoint format
-    // (io/checkpoint.hpp, docs/checkpoint-format.md).
+    // (store/checkpoint.hpp, docs/checkpoint-format.md).
     void save(const std::string& path) {
         std::vector<named_view> tensors;
         for (std::size_t i = 0; i < parameters_.size(); ++i) {

@@ -27,7 +27,7 @@ constexpr bool writes_no_act_output_in(const P& plan, int loop) {
 
 template <class P>
 constexpr bool is_sum_over_tokens(const P& plan, std::size_t output) {
-    return plan.info[plan.outputs[output]].what == fuse::category::sum_tokens;
+    return plan.info[plan.outputs[output]].what == fuse::category::reduce_tokens;
 }
 
 }  // namespace

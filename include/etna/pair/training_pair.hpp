@@ -1,5 +1,7 @@
 // vjp(outputs, wrt(leaves...)): a training pair, a forward kernel that also writes the statistics
-// its backward needs, and a backward kernel that reads them and recomputes everything else.
+// its backward needs, and a backward kernel that reads them and recomputes everything else. The
+// split is symbolic (autodiff/split.hpp) with the planner's policy (fuse/recompute.hpp); this
+// stage owns the kernels and the tapes of saved values.
 #pragma once
 
 #include <array>
@@ -8,22 +10,18 @@
 #include <type_traits>
 #include <utility>
 
-#include <boost/hana/at.hpp>
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/length.hpp>
 #include <boost/hana/tuple.hpp>
 #include <fmt/format.h>
 
 #include <etna/autodiff/grad.hpp>
-#include <etna/cpu/into.hpp>
+#include <etna/autodiff/split.hpp>
 #include <etna/cpu/compile.hpp>
-#include <etna/cpu/kernel.hpp>
-#include <etna/expr/elementwise.hpp>
-#include <etna/expr/fixed_string.hpp>
+#include <etna/cpu/into.hpp>
+#include <etna/cpu/workspace.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/expr/leaf.hpp>
-#include <etna/expr/reduction.hpp>
-#include <etna/fuse/graph_table.hpp>
 #include <etna/fuse/recompute.hpp>
 #include <etna/runtime/binding.hpp>
 #include <etna/runtime/error.hpp>
@@ -32,93 +30,7 @@
 
 namespace etna {
 
-namespace diagnostic {
-
-template <class Seed>
-struct seed_is_a_leaf_of_the_forward {
-    static_assert(always_false<Seed>,
-                  "etna: a seed of vjp(...) must not be a leaf of the forward graph (the seed is bound in the backward "
-                  "only); the seed is the type in 'seed_is_a_leaf_of_the_forward<...>' above");
-};
-
-}  // namespace diagnostic
-
-namespace autodiff {
-
-// Saved value K, standing for forward node Node in the backward graph: a statistic (in double),
-// or an Act value (a contraction's result) in the element type of the call.
-template <std::size_t K, class Node>
-using saved_leaf_t = leaf<kind_of<Node>::has_tokens && kind_of<Node>::has_features ? leaf_role::input : leaf_role::statistic,
-                          numbered<"saved", K>(), kind_of<Node>>;
-
-// What the training forward of F saves for the backward graph B (B = grad of F): walking down
-// from B's outputs, the first node on each path that F computes too and that is worth saving
-// (fuse/recompute.hpp) becomes a statistic leaf of B; what lies below it is not read again.
-template <class F, class B>
-struct saving {
-    using forward_nodes = topological_nodes_t<F>;
-    using nodes = topological_nodes_t<B>;
-    using table = fuse::graph_table<B>;
-    static constexpr std::size_t size = table::size;
-
-    template <class E>
-    static constexpr bool savable = index_in<E>(forward_nodes{}) < node_count<F> && !is_leaf<E> && fuse::worth_saving<E>;
-
-    // Node i's rank among the saved nodes, in topological order; -1 for the others.
-    static consteval std::array<int, size> ranks() {
-        constexpr auto can_save = []<class... Types>(boost::hana::tuple<Types...>) {
-            return std::array<bool, sizeof...(Types)>{savable<typename Types::type>...};
-        }(nodes{});
-        std::array<bool, size> reached{};
-        for (const int o : table::outputs) reached[static_cast<std::size_t>(o)] = true;
-        for (std::size_t i = size; i-- > 0;) {
-            if (!reached[i] || can_save[i]) continue;
-            for (int k = 0; k < table::info[i].operand_count; ++k)
-                reached[static_cast<std::size_t>(table::info[i].operands[k])] = true;
-        }
-        std::array<int, size> rank{};
-        int next = 0;
-        for (std::size_t i = 0; i < size; ++i) rank[i] = reached[i] && can_save[i] ? next++ : -1;
-        return rank;
-    }
-    static constexpr auto rank = ranks();
-
-    static consteval std::size_t count_saved() {
-        std::size_t n = 0;
-        for (const int r : rank) n += r >= 0;
-        return n;
-    }
-    static constexpr std::size_t count = count_saved();
-
-    static consteval std::size_t position_of_rank(std::size_t k) {
-        std::size_t i = 0;
-        while (rank[i] != static_cast<int>(k)) ++i;
-        return i;
-    }
-    // The forward node saved as statistic K, and its leaf.
-    template <std::size_t K>
-    using node = typename decltype(+nodes{}[boost::hana::size_c<position_of_rank(K)>])::type;
-    template <std::size_t K>
-    using leaf = saved_leaf_t<K, node<K>>;
-};
-
-// E with every saved node replaced by its leaf.
-template <class S, class E>
-constexpr auto substituted(E e) {
-    constexpr int rank = S::rank[index_in<E>(typename S::nodes{})];
-    if constexpr (rank >= 0) return saved_leaf_t<static_cast<std::size_t>(rank), E>{};
-    else return map_operands(e, [](auto operand) { return substituted<S>(operand); });
-}
-
-template <class S, class... Roots>
-constexpr auto substituted_graph(boost::hana::tuple<Roots...>) {
-    return outputs(substituted<S>(typename Roots::type{})...);
-}
-
-template <class S, class... Roots, std::size_t... K>
-constexpr auto forward_graph(boost::hana::tuple<Roots...>, std::index_sequence<K...>) {
-    return outputs(typename Roots::type{}..., typename S::template node<K>{}...);
-}
+namespace pair_detail {
 
 // Where a leaf's data was, to tell whether the backward is given the forward's data.
 struct bound_identity {
@@ -137,7 +49,8 @@ struct bound_identity {
     bool operator==(const bound_identity&) const = default;
 };
 
-}  // namespace autodiff
+
+}  // namespace pair_detail
 
 template <class User, class Forward, class Backward, class Saving, class Seeds>
 class training_pair;
@@ -169,7 +82,7 @@ private:
 
     std::array<tensor<double>, count> statistics_;
     std::tuple<std::array<tensor<float>, count>, std::array<tensor<double>, count>> activations_;
-    std::array<autodiff::bound_identity, Leaves> forward_data_{};
+    std::array<pair_detail::bound_identity, Leaves> forward_data_{};
     bool valid_ = false;
     bool in_float_ = false;
 };
@@ -198,6 +111,7 @@ public:
     using forward_kernel_type = compiled_t<Forward>;
     using backward_kernel_type = compiled_t<Backward>;
     using tape_type = tape<Saving, user_leaf_count>;
+    using saving_type = Saving;  // what the forward saves (autodiff/split.hpp)
     template <std::size_t K>
     using saved_node = typename Saving::template node<K>;
     template <std::size_t K>
@@ -212,7 +126,7 @@ public:
     // The outputs (a tensor, or a std::tuple for outputs(...)), as compile(out) returns them.
     template <class... Bindings>
     auto forward(const Bindings&... bindings) {
-        using T = typename cpu::bound_element<Bindings...>::type;
+        using T = typename bound_element<Bindings...>::type;
         own_.valid_ = false;
         return cpu::new_outputs<forward_kernel_type, T, user_outputs, is_graph<User>>(
             forward_kernel_type::sizes_of(bindings...), [&](auto buffers) { forward(own_, buffers, bindings...); });
@@ -226,7 +140,7 @@ public:
     template <class... Views, class... Bindings>
     void forward(tape_type& kept, into_t<Views...> buffers, const Bindings&... bindings) {
         static_assert(sizeof...(Views) == user_outputs, "etna: into(...) needs exactly one buffer per output of the forward");
-        using T = typename cpu::bound_element<Bindings...>::type;
+        using T = typename bound_element<Bindings...>::type;
         kept.valid_ = false;
         const sizes extents = forward_kernel_type::sizes_of(bindings...);
         [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -247,7 +161,7 @@ public:
         }(std::make_index_sequence<saved_count>{});
         boost::hana::for_each(user_leaves{}, [&](auto node) {
             using Leaf = typename decltype(node)::type;
-            kept.forward_data_[index_in<Leaf>(user_leaves{})] = autodiff::bound_identity::of(binding_for<Leaf>(bindings...));
+            kept.forward_data_[index_in<Leaf>(user_leaves{})] = pair_detail::bound_identity::of(binding_for<Leaf>(bindings...));
         });
         kept.in_float_ = std::is_same_v<T, float>;
         kept.valid_ = true;
@@ -300,14 +214,14 @@ private:
             if constexpr (bindings_of<Leaf, Bindings...> > 1) (void)sizeof(diagnostic::leaf_bound_twice<Leaf::name>);
         };
         (check(static_cast<Bindings*>(nullptr)), ...);
-        using T = typename cpu::bound_element<Bindings...>::type;
+        using T = typename bound_element<Bindings...>::type;
         if (!kept.valid_) throw error("etna: backward needs the saved values of a forward: call forward first");
         if (kept.in_float_ != std::is_same_v<T, float>)
             throw error("etna: backward runs in the element type of its forward (the saved values are in it)");
         const auto same_as_forward = [&]<class B>(const B& bound) {
             using Leaf = typename B::leaf_type;
             if constexpr (is_user_leaf<Leaf> && read_by_backward<Leaf>) {
-                if (!(autodiff::bound_identity::of(bound) == kept.forward_data_[index_in<Leaf>(user_leaves{})]))
+                if (!(pair_detail::bound_identity::of(bound) == kept.forward_data_[index_in<Leaf>(user_leaves{})]))
                     throw error(fmt::format("etna: backward reads leaf '{}', which is bound to other data than in the last "
                                             "forward; the saved values describe that forward's data: bind the same "
                                             "data, or run forward again",
@@ -333,19 +247,10 @@ private:
 
 // The training pair of out with respect to the leaves of wrt(...), seeded as grad(...) is.
 template <class Out, expression... Leaves, expression... Seeds>
-constexpr auto vjp(Out out, wrt_list<Leaves...> leaves, seed_list<Seeds...> given) {
-    using G = as_graph_t<Out>;
-    constexpr auto check = []<class Seed>(Seed*) {
-        if constexpr (is_leaf<Seed> && index_in<Seed>(topological_nodes_t<G>{}) < node_count<G>)
-            (void)sizeof(diagnostic::seed_is_a_leaf_of_the_forward<Seed>);
-    };
-    (check(static_cast<Seeds*>(nullptr)), ...);
-    using B = decltype(grad(out, leaves, given));
-    using S = autodiff::saving<G, B>;
-    using Forward = decltype(autodiff::forward_graph<S>(std::remove_cv_t<decltype(G::roots)>{},
-                                                        std::make_index_sequence<S::count>{}));
-    using Backward = decltype(autodiff::substituted_graph<S>(std::remove_cv_t<decltype(B::roots)>{}));
-    return training_pair<std::remove_cv_t<Out>, Forward, Backward, S, seed_list<Seeds...>>{};
+constexpr auto vjp(Out, wrt_list<Leaves...>, seed_list<Seeds...>) {
+    using S = fuse::pair_split_t<Out, wrt_list<Leaves...>, seed_list<Seeds...>>;
+    static_assert(S::checked);
+    return training_pair<typename S::user, typename S::forward, typename S::backward, typename S::saving, seed_list<Seeds...>>{};
 }
 
 template <class Out, expression... Leaves>
@@ -354,3 +259,4 @@ constexpr auto vjp(Out out, wrt_list<Leaves...> leaves) {
 }
 
 }  // namespace etna
+

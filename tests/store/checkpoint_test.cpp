@@ -16,7 +16,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <etna/io/checkpoint.hpp>
+#include <etna/store/checkpoint.hpp>
 #include <etna/runtime/tensor.hpp>
 
 using namespace etna;
