@@ -86,7 +86,7 @@ class kernel {
 
 public:
     using program = fuse::program<G>;
-    static constexpr auto& plan = program::plan;
+    static constexpr auto plan = program::plan;
     static constexpr std::size_t output_count = std::remove_cvref_t<decltype(plan)>::output_count;
     using graph_type = G;
 
