@@ -39,6 +39,8 @@
 #include <etna/etna.hpp>
 #include <etna/train/model.hpp>
 
+#include "demo_usage.hpp"
+
 using namespace etna;
 
 // 1. The model, as expressions.
@@ -135,9 +137,7 @@ options parse(int argc, char** argv) {
         const std::string_view flag = arg.substr(0, eq);
         const std::string_view value = eq == std::string_view::npos ? std::string_view{} : arg.substr(eq + 1);
         if (flag == "--help") {
-            fmt::print("usage: 04-pre-norm-vs-post-norm [--depths=6,12,24,48] [--width=64] [--ff=256] [--classes=16]\n"
-                       "         [--tokens=256] [--steps=300] [--warmup=100] [--lr=1e-3] [--threads=N] [--out=DIR]\n"
-                       "       04-pre-norm-vs-post-norm --explain   (the plans of a pre-norm block's kernels)\n");
+            fmt::print("{}", demo_usage);  // examples/04-pre-norm-vs-post-norm.usage
             std::exit(0);
         } else if (arg == "--explain") {
             o.explain = true;
