@@ -153,9 +153,10 @@ constexpr auto safe_unary(A a) {
     else return a / (constant<2.0> + tanh(a));
 }
 
-// What max_f and max_t take: Act values read off leaves only. Which element is the maximum
-// decides where the gradient goes, and among computed values a near tie could pick another
-// element in float than in double (as a comparison could, leaf_condition).
+// What max_f and max_t take: leaves, or a leaf scaled per feature (x * g, one rounding). Which
+// element is the maximum decides where the gradient goes, and among values computed further a
+// near tie could pick another element in float than in double (as a comparison could,
+// leaf_condition).
 template <std::uint64_t S>
 constexpr auto leaf_maximum_operand() {
     constexpr unsigned c = pick(S, 3);

@@ -16,7 +16,6 @@
 #endif
 
 #include <boost/hana/for_each.hpp>
-#include <boost/hana/none_of.hpp>
 #include <boost/hana/length.hpp>
 #include <fmt/format.h>
 
@@ -78,9 +77,7 @@ class kernel {
     using roots = std::remove_cv_t<decltype(as_graph_t<G>::roots)>;
     static constexpr std::size_t N = node_count<G>;
     static constexpr std::size_t W = cpu::tile_width;
-    static_assert(boost::hana::none_of(nodes{}, [](auto node) {
-                      return boost::hana::bool_c<is_contraction<typename decltype(node)::type>>;
-                  }),
+    static_assert(!fuse::has_contraction<G>,
                   "etna: kernel<G> runs graphs without contractions; compile(...) gives a graph with linear layers "
                   "its tiled_kernel (cpu/tiled_kernel.hpp)");
 

@@ -35,7 +35,6 @@ struct node_info {
     int cost = 0;                 // an elementwise node's primitive cost per element (expr/primitives.hpp)
     std::string_view feature_axis{};  // the name of its feature axis ("" without one)
     bool weight = false;              // of a weight's kind (two feature axes)
-    bool additive = true;             // a reduction's partials add (a sum), or combine otherwise (a max)
     std::string_view combine{};       // a reduction's combining operation: sum, max
     double identity = 0;              // a reduction's value over no element: 0, -inf
     std::string_view symbol{};        // a reduction's or contraction's name: sum_f, max_t, matmul, ...
@@ -62,7 +61,6 @@ consteval node_info describe(boost::hana::tuple<Operands...>, std::array<int, 3>
     info.weight = is_weight<kind_of<E>>;
     if constexpr (is_elementwise<E>) info.cost = E::op::cost;
     if constexpr (is_reduction<E>) {
-        info.additive = std::is_same_v<typename E::op, prim::sum_along>;
         info.combine = E::op::name.view();
         info.identity = E::op::template identity<double>();
     }

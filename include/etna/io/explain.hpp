@@ -249,7 +249,7 @@ private:
 
     // Reduction i taking in value: `sum += value`, `max = max(max, value)`.
     [[nodiscard]] std::string accumulation(int i, const std::string& into, const std::string& value) const {
-        if (plan.info[i].additive) return fmt::format("{} += {}", into, value);
+        if (plan.info[i].combine == "sum") return fmt::format("{} += {}", into, value);
         return fmt::format("{} = {}({}, {})", into, plan.info[i].combine, into, value);
     }
 
