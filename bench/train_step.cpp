@@ -111,7 +111,7 @@ void etna_step(benchmark::State& state, int threads) {
 }
 
 // The GEMMs of etna's step and nothing else, decomposed as its tiled kernels decompose them
-// (cpu/tiled_kernel.hpp): per kernel call, its weights packed by the threads, then tiles
+// (cpu/tile_runner.hpp): per kernel call, its weights packed by the threads, then tiles
 // of 64 tokens split statically over the threads, each thread with its own tiles (L2-resident)
 // and its own partial sums of the weight gradients. A kernel reads the rows of a bound array
 // where it reads a leaf (the backward's dy), a tile where it reads a value computed in the tile.

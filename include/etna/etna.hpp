@@ -53,8 +53,9 @@
 #include <etna/cpu/into.hpp>
 #include <etna/cpu/gemm.hpp>
 #include <etna/cpu/kernel.hpp>
+#include <etna/cpu/nest_runner.hpp>
 #include <etna/cpu/threads.hpp>
-#include <etna/cpu/tiled_kernel.hpp>
+#include <etna/cpu/tile_runner.hpp>
 #include <etna/cpu/workspace.hpp>
 
 #include <etna/pair/training_pair.hpp>

@@ -1,6 +1,7 @@
 // A float kernel writes only statistics (outputs that are not Act) into double buffers.
 // expect: static assertion failed: etna: a kernel reads and writes one element type: its output buffers hold
 // expect: a statistic\) may be written into a double buffer
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

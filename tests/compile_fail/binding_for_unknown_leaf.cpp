@@ -1,6 +1,7 @@
 // A binding for a leaf the graph does not read (here a misspelt name) is rejected by name.
 // expect: binding_for_unknown_leaf<etna::fixed_string<5>\{"gama"\}>
 // expect: static assertion failed: etna: an argument binds the leaf
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 # Compiles SOURCE with FLAGS ('|'-separated). EXPECT=fails: the compilation must fail and its diagnostics must
-# match every `// expect: <regex>` line of SOURCE. EXPECT=compiles: with ETNA_TWIN defined, it
+# match every `// expect: <regex>` line of SOURCE; a line `// errors: N` requires exactly N errors (so
+# that `// errors: 1` holds a diagnostic to being the first and only one). EXPECT=compiles: with ETNA_TWIN defined, it
 # must compile.
 string(REPLACE "|" ";" FLAGS "${FLAGS}")
 if(EXPECT STREQUAL "compiles")
@@ -30,3 +31,14 @@ foreach(line IN LISTS expectations)
     endif()
     message(STATUS "found: ${pattern}")
 endforeach()
+
+file(STRINGS "${SOURCE}" error_counts REGEX "^// errors: [0-9]+$")
+if(error_counts)
+    string(REGEX REPLACE "^// errors: " "" expected_errors "${error_counts}")
+    string(REGEX MATCHALL "[0-9]: error: " errors "${output}")
+    list(LENGTH errors error_count)
+    if(NOT error_count EQUAL expected_errors)
+        message(FATAL_ERROR "${SOURCE} failed with ${error_count} errors, not ${expected_errors}:\n${excerpt}")
+    endif()
+    message(STATUS "errors: ${error_count}")
+endif()

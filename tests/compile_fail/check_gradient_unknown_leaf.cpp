@@ -1,5 +1,6 @@
 // check_gradient differentiates with respect to leaves of the checked graph only.
 // expect: static assertion failed: etna: check_gradient: every leaf of wrt\(\.\.\.\) must be a leaf of the checked graph
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

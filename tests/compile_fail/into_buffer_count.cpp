@@ -1,5 +1,6 @@
 // A kernel with two outputs needs two buffers in into(...).
 // expect: static assertion failed: etna: into\(\.\.\.\) needs exactly one buffer per output of the kernel
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

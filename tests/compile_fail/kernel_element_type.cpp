@@ -1,5 +1,6 @@
 // A kernel reads and writes one element type: double inputs into float outputs are refused.
 // expect: static assertion failed: etna: a kernel reads and writes one element type
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

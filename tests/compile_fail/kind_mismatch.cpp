@@ -3,6 +3,7 @@
 // expect: static assertion failed: etna: kind error: cannot combine a PerToken value with a PerFeature value
 // expect: per_token_with_per_feature<etna::leaf<etna::leaf_role::mask, etna::fixed_string<4>\{"pad"\}
 // expect: etna::leaf<etna::leaf_role::param, etna::fixed_string<6>\{"gamma"\}
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

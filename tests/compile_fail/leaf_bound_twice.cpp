@@ -1,6 +1,7 @@
 // Binding one leaf twice in a call is ambiguous and rejected by name.
 // expect: leaf_bound_twice<etna::fixed_string<2>\{"x"\}>
 // expect: static assertion failed: etna: the leaf named in 'leaf_bound_twice<...>' above is bound by two arguments
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 // linear(h, W, b) adds b to the output features: a bias over the input axis is a kind error.
 // expect: static assertion failed: etna: linear\(h, W, b\): b must be PerFeature over W's output axis
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

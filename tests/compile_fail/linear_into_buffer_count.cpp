@@ -1,6 +1,7 @@
 // A kernel with linear layers and two outputs needs two buffers in into(...).
 // expect: static assertion failed: etna: into\(\.\.\.\) needs exactly one buffer per output of the kernel
-// expect: etna::tiled_kernel<
+// expect: etna::kernel<
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

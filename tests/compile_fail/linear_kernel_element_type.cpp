@@ -1,7 +1,8 @@
 // A kernel with linear layers reads and writes one element type: float data into a double
 // buffer for an Act output is refused.
 // expect: static assertion failed: etna: a kernel reads and writes one element type: its output buffers hold
-// expect: etna::tiled_kernel<
+// expect: etna::kernel<
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 // log_softmax, like softmax, normalizes a token's features: a PerFeature value is refused.
 // expect: static assertion failed: etna: log_softmax\(x\) needs an Act value \(tokens x features\)
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 // max_f of a value without features (a PerToken mask) is an error, as sum_f of it is.
 // expect: static assertion failed: etna: max_f\(x\) is a maximum over features, but x has no feature axis
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,6 +1,7 @@
 // Calling without a binding for one of the graph's leaves fails and names that leaf.
 // expect: missing_binding<etna::fixed_string<5>\{"ln\.b"\}>
 // expect: static assertion failed: etna: missing binding
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

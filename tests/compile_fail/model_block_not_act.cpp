@@ -2,6 +2,7 @@
 // over "ff" (a lone linear layer d -> ff) cannot be stacked.
 // expect: static assertion failed: etna: a model's block maps the residual stream \(Act\) to itself
 // expect: is_same_v<etna::kind<true, true, etna::fixed_string<3>\{"ff"\}>, etna::kind<true, true, etna::fixed_string<2>\{"d"\}>
+// errors: 1
 #include <etna/etna.hpp>
 #include <etna/train/model.hpp>
 

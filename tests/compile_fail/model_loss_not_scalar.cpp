@@ -1,6 +1,7 @@
 // A model's loss is one number (Scalar): a mean over features alone leaves one value per token
 // (PerToken); mean_t(...) over the tokens, or mse_loss(y, target), makes it a Scalar.
 // expect: static assertion failed: etna: a model's loss is a Scalar expression of input<"y"> \(the head's output\) and input<"target">
+// errors: 1
 #include <etna/etna.hpp>
 #include <etna/train/model.hpp>
 

@@ -1,6 +1,7 @@
 // The loss must read the head's output as it is: here the head maps d to "out", but the loss
 // reads input<"y"> over d, which the model never binds.
 // expect: static assertion failed: etna: a model's loss reads input<"y", K> \(the head's output\) and input<"target", K>
+// errors: 1
 #include <etna/etna.hpp>
 #include <etna/train/model.hpp>
 

@@ -1,5 +1,6 @@
 // A norm's gamma must be PerFeature; a PerToken one would broadcast into a different norm.
 // expect: static assertion failed: etna: layer_norm\(x, gamma, beta, eps\): gamma must be PerFeature
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 // Only a Scalar leaf can be bound to a number.
 // expect: static assertion failed: etna: only a Scalar leaf \(scalar<"name">\) can be bound to a number
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -3,6 +3,7 @@
 // expect: static assertion failed: etna: kind error: outer_sum\(a, b\) needs two Act values \(tokens x features\)
 // expect: outer_sum_needs_two_acts<etna::leaf<etna::leaf_role::input, etna::fixed_string<2>\{"x"\}
 // expect: etna::leaf<etna::leaf_role::param, etna::fixed_string<2>\{"b"\}, etna::kind<false, true, etna::fixed_string<3>\{"ff"\}>
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 // A run-time number cannot be part of a graph; the message says what to write instead.
 // expect: static assertion failed: etna: a plain number cannot appear in an expression; write constant<2.0>
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 // softmax normalizes a token's features: a value without them (a PerToken one) is refused.
 // expect: static assertion failed: etna: softmax\(x\) needs an Act value \(tokens x features\)
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

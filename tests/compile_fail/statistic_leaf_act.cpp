@@ -1,5 +1,6 @@
 // A statistic leaf is never Act: Act values are recomputed, not saved.
 // expect: static assertion failed: etna: a statistic leaf is PerToken, PerFeature or Scalar, never Act
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

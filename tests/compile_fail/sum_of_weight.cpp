@@ -2,6 +2,7 @@
 // (sum the layer's output, sum_f(matmul(x, W)), instead).
 // expect: static assertion failed: etna: a weight is not reduced by sum_f, sum_t, max_f or max_t \(it has two feature axes\)
 // expect: etna::reduction<etna::axis::features, etna::leaf<etna::leaf_role::param, etna::fixed_string<2>\{"W"\}
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,6 +1,7 @@
 // A weight used by two linear layers (tied weights): its gradient, a sum of two outer_sums, is
 // not yet computed by the CPU kernels.
 // expect: static assertion failed: etna: a graph with linear layers may output a weight only as outer_sum
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

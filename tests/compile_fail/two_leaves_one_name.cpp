@@ -1,6 +1,7 @@
 // Two different leaves (here an input and a parameter) may not share a name.
 // expect: two_leaves_with_one_name<etna::fixed_string<2>\{"w"\}>
 // expect: static assertion failed: etna: two different leaves
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 // A pair's backward takes the forward's bindings and the seeds, nothing else.
 // expect: binding_for_unknown_leaf<etna::fixed_string<3>\{"xx"\}>
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,6 +1,7 @@
 // A seed of vjp must not be a leaf of the forward: it is bound in the backward only.
 // expect: seed_is_a_leaf_of_the_forward
 // expect: static assertion failed: etna: a seed of vjp\(\.\.\.\) must not be a leaf of the forward graph
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,5 +1,6 @@
 // A weight is a features_in x features_out matrix: binding it to a flat std::vector is refused.
 // expect: static assertion failed: etna: a weight \(features_in x features_out\) cannot be bound to a one-dimensional vector; bind a tensor
+// errors: 1
 #include <etna/etna.hpp>
 
 #include <vector>

@@ -1,6 +1,7 @@
 // Differentiating with respect to a mask fails with a sentence: a mask has no gradient.
 // expect: mask_has_no_gradient
 // expect: static assertion failed: etna: a mask has no gradient
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,6 +1,7 @@
 // wrt(...) takes leaves only; an expression there fails with a sentence naming it.
 // expect: wrt_takes_leaves_only<etna::elementwise<etna::prim::mul
 // expect: static assertion failed: etna: wrt\(\.\.\.\) takes leaves
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -98,7 +98,7 @@ const char* class_of(double v) {
 // underflow. Leaves and extents are exact (both evaluations read the same inputs); a constant is
 // rounded once. The float kernel holds statistics (sums, and the PerToken, PerFeature and Scalar
 // values computed from them) in double and computes Act values in float, a statistic entering a
-// sum as two floats (cpu/kernel.hpp); the float bound, which assumes every operation in float,
+// sum as two floats (cpu/nest_runner.hpp); the float bound, which assumes every operation in float,
 // covers both.
 //
 // Each evaluation, the kernel's and its reference's, is within e of the exact value, so they are

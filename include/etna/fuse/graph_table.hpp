@@ -38,6 +38,7 @@ struct node_info {
     std::string_view combine{};       // a reduction's combining operation: sum, max
     double identity = 0;              // a reduction's value over no element: 0, -inf
     std::string_view symbol{};        // a reduction's or contraction's name: sum_f, max_t, matmul, ...
+    bool transposed = false;          // a matmul by its weight's transpose (matmul_t)
 };
 
 namespace detail {
@@ -65,6 +66,7 @@ consteval node_info describe(boost::hana::tuple<Operands...>, std::array<int, 3>
         info.identity = E::op::template identity<double>();
     }
     if constexpr (is_reduction<E> || is_contraction<E>) info.symbol = E::symbol();
+    if constexpr (is_matmul<E>) info.transposed = E::transposed;
     return info;
 }
 

@@ -23,6 +23,9 @@ struct program {
     using graph = G;
     static constexpr bool tiled = false;
     static constexpr auto& plan = plan_of<G>;
+    // Loop nests run every graph without contractions (what tiles cannot run: fuse/tiles.hpp).
+    static constexpr bool multiplies_by_leaves = true;
+    static constexpr bool token_sums_reach_no_token = true;
 };
 
 template <class G>
@@ -35,6 +38,8 @@ struct program<G> {
     using stage_graph = decltype(fuse::stage_graph<tiling, S>());
     using last_graph = decltype(fuse::last_graph<tiling>());
     using whole_graph = decltype(fuse::whole_graph<tiling>());
+    static constexpr bool multiplies_by_leaves = tiling::multiplies_by_leaves();
+    static constexpr bool token_sums_reach_no_token = tiling::token_sums_reach_no_token();
 };
 
 }  // namespace etna::fuse

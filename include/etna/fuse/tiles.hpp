@@ -197,6 +197,25 @@ struct tiling {
     }
     static constexpr auto token_sum_rank = token_sum_ranks();
 
+    // What tiles cannot run, which compile() refuses (cpu/kernel.hpp): a matmul by a computed
+    // weight (the GEMMs multiply by bound weights, packed once per call), and a sum over tokens
+    // that feeds a value per token (it would need every tile before any).
+    static consteval bool multiplies_by_leaves() {
+        for (std::size_t i = 0; i < size; ++i)
+            if (info[i].what == category::matmul && info[static_cast<std::size_t>(info[i].operands[1])].what != category::leaf)
+                return false;
+        return true;
+    }
+    static consteval bool token_sums_reach_no_token() {
+        for (std::size_t i = 0; i < size; ++i) {
+            if (info[i].what != category::reduce_tokens || token_sum[i]) continue;
+            bool is_output = false;
+            for (std::size_t o = 0; o < table::output_count; ++o) is_output = is_output || table::outputs[o] == static_cast<int>(i);
+            if (!is_output) return false;
+        }
+        return true;
+    }
+
     template <std::size_t I>
     using node = typename decltype(+nodes{}[boost::hana::size_c<I>])::type;
 };

@@ -63,7 +63,7 @@ std::vector<node_text> describe_nodes() {
         node_text text;
         if constexpr (kind_of<E>::has_features && !(kind_of<E>::feature_axis == default_feature_axis))
             text.axis = fmt::format("D[{}]", kind_of<E>::feature_axis.view());
-        if constexpr (is_leaf<E>) text.name = E::name.view();
+        if constexpr (is_leaf<E>) text.name = std::string(E::name.view());
         else if constexpr (is_literal<E>) text.name = fmt::format("{}", E::value);
         else if constexpr (is_extent<E>) text.name = std::string(E::symbol());
         else text.name = fmt::format("v{}", ++next);
@@ -79,12 +79,12 @@ std::vector<node_text> describe_nodes() {
 
 }  // namespace detail
 
-// Prints the plan of kernel<G>: for each nest, its prologue (per-call values), then the loop
-// over tokens with, per token, its loops over features and the per-token values between them.
-// In a loop, a per-feature value used once is written where it is used; one used more often
-// is named first. Names vN number the computed nodes in topological order.
-// In a tiled kernel (InTile) the kernel runs on one tile of tokens, on the tile's thread: its
-// sums over tokens are the tile's, which the tiled kernel merges after the tiles.
+// Prints the plan of graph G (fuse/plan.hpp): for each nest, its prologue (per-call values),
+// then the loop over tokens with, per token, its loops over features and the per-token values
+// between them. In a loop, a per-feature value used once is written where it is used; one used
+// more often is named first. Names vN number the computed nodes in topological order.
+// In a tiled program (InTile) the nest runs on one tile of tokens, on the tile's thread: its
+// sums over tokens are the tile's, which are merged after the tiles.
 template <class G, bool InTile = false>
 class plan_printer {
     using nodes = topological_nodes_t<G>;
@@ -361,10 +361,9 @@ namespace detail {
 // value a stage's nest computes by that nest's output (sS.J).
 template <class Tiling, std::size_t I>
 std::string tile_operand() {
-    using E = typename Tiling::template node<I>;
-    if constexpr (is_leaf<E>) {
-        return std::string(E::name.view());
-    } else if constexpr (is_matmul<E>) {
+    if constexpr (Tiling::info[I].what == fuse::category::leaf) {
+        return std::string(Tiling::template node<I>::name.view());
+    } else if constexpr (Tiling::info[I].what == fuse::category::matmul) {
         return fmt::format("@{}", Tiling::matmul_rank[I]);
     } else {
         constexpr int s = Tiling::computed_in_stage[I];
@@ -418,9 +417,9 @@ std::string tiled_program_text(std::size_t tile_tokens) {
                 using E = typename tiling::template node<I>;
                 constexpr auto a = static_cast<std::size_t>(table::info[I].operands[0]);
                 constexpr auto b = static_cast<std::size_t>(table::info[I].operands[1]);
-                if constexpr (is_matmul<E>)
+                if constexpr (table::info[I].what == fuse::category::matmul)
                     out += fmt::format("    GEMM @{} = {} @ {}{}  // tile of {}\n", tiling::matmul_rank[I], detail::tile_operand<tiling, a>(),
-                                       detail::tile_operand<tiling, b>(), E::transposed ? "ᵀ" : "", kind_name<kind_of<E>>());
+                                       detail::tile_operand<tiling, b>(), table::info[I].transposed ? "ᵀ" : "", kind_name<kind_of<E>>());
                 else
                     out += fmt::format("    GEMM {}.partial[thread] += {}ᵀ @ {}  // {}, summed over the tiles\n",
                                        fmt::format("v{}", I), detail::tile_operand<tiling, a>(), detail::tile_operand<tiling, b>(),

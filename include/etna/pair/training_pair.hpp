@@ -108,8 +108,8 @@ public:
     static constexpr std::size_t saved_count = Saving::count;
     using forward_graph = Forward;
     using backward_graph = Backward;
-    using forward_kernel_type = compiled_t<Forward>;
-    using backward_kernel_type = compiled_t<Backward>;
+    using forward_kernel_type = kernel<Forward>;
+    using backward_kernel_type = kernel<Backward>;
     using tape_type = tape<Saving, user_leaf_count>;
     using saving_type = Saving;  // what the forward saves (autodiff/split.hpp)
     template <std::size_t K>

@@ -74,7 +74,7 @@ public:
 
 private:
     adamw_options options_;
-    compiled_t<decltype(adamw_terms::update)> update_;
+    kernel<decltype(adamw_terms::update)> update_;
 };
 
 }  // namespace etna

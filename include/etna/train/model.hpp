@@ -264,8 +264,8 @@ private:
     typename head_part::pair_type head_;
     std::vector<typename block_part::pair_type::tape_type> tapes_;
     typename head_part::pair_type::tape_type head_tape_;
-    compiled_t<Loss> loss_;
-    compiled_t<std::remove_cv_t<decltype(grad(Loss{}, wrt(input<"y", kind_of<Head>>)))>> loss_gradient_;
+    kernel<Loss> loss_;
+    kernel<std::remove_cv_t<decltype(grad(Loss{}, wrt(input<"y", kind_of<Head>>)))>> loss_gradient_;
     std::vector<tensor<float>> stream_;          // the residual stream after each layer (0: the inputs, unused)
     std::array<tensor<float>, 2> stream_gradient_;  // the gradient of the stream, between layers
     tensor<float> outputs_, output_gradient_;

@@ -1,4 +1,5 @@
-// tiled_kernel: runs the tiled plan of a graph with contractions (fuse/tiles.hpp) on the CPU.
+// tile_runner: runs the program of a graph with contractions (fuse/tiles.hpp) on the CPU: tiles
+// of tokens, each through the stages' nests and GEMMs.
 #pragma once
 
 #include <algorithm>
@@ -20,10 +21,9 @@
 
 #include <etna/cpu/gemm.hpp>
 #include <etna/cpu/into.hpp>
-#include <etna/cpu/kernel.hpp>
+#include <etna/cpu/nest_runner.hpp>
 #include <etna/cpu/workspace.hpp>
 #include <etna/detail/for_each.hpp>
-#include <etna/expr/contraction.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/fuse/program.hpp>
 #include <etna/fuse/tiles.hpp>
@@ -33,40 +33,44 @@
 #include <etna/runtime/tensor.hpp>
 #include <etna/runtime/view.hpp>
 
-namespace etna {
-
-namespace cpu {
+namespace etna::cpu {
 
 // Tokens per tile: the tiles of a stage (a few rows of d and ff values) stay in the L2 cache,
 // and each GEMM still multiplies enough rows to reuse every packed weight panel it loads.
 inline constexpr std::size_t default_tile_tokens = 64;
 
-// A nest's kernel, or nothing where the plan has no such nest.
+// A nest's runner, or nothing where the program has no such nest.
 struct no_nest {
     void set_threads(int) {}
 };
 template <class Graph>
-using nest_kernel = std::conditional_t<std::is_same_v<Graph, void*>, no_nest, kernel<Graph>>;
+using nest_of = std::conditional_t<std::is_same_v<Graph, void*>, no_nest, nest_runner<Graph>>;
 
-}  // namespace cpu
-
-// A compiled graph with contractions. Calls, bindings, buffers and threads are as for kernel
-// (cpu/kernel.hpp); the plan is fuse::tiling<G>. Weights are packed once per call for the
-// GEMMs; every thread owns its tiles, and the tiles of one thread are computed in token order,
-// so the same inputs and thread count give bitwise the same outputs.
+// Stands in for the tile runner of a graph that compile() refuses (cpu/kernel.hpp), so that the
+// refusal is the only error.
 template <class G>
-class tiled_kernel {
-public:
+struct refused_runner {
+    static constexpr std::size_t output_count = fuse::program<G>::tiling::table::output_count;
+    void set_threads(int) {}
+    [[nodiscard]] int threads() const noexcept { return 1; }
+    void set_tile_tokens(std::size_t) {}
+    [[nodiscard]] std::size_t tile_tokens() const noexcept { return default_tile_tokens; }
+    template <element T, class... Views, class... Bindings>
+    void run(const sizes&, const std::tuple<Views...>&, const Bindings&...) {}
+};
+
+// Runs the program of graph G, which has contractions. Weights are packed once per call for
+// the GEMMs; every thread owns its tiles, and the tiles of one thread are computed in token
+// order, so the same inputs and thread count give bitwise the same outputs. The kernel
+// (cpu/kernel.hpp) has checked the call's bindings and the buffers' element types.
+template <class G>
+class tile_runner {
     using program = fuse::program<G>;
     using tiling = typename program::tiling;
-    using graph_type = G;
-    // The nests of the program (void* where there is none): stage S's, the last, the whole graph.
     template <int S>
     using stage_graph = typename program::template stage_graph<S>;
     using last_graph = typename program::last_graph;
     using whole_graph = typename program::whole_graph;
-
-private:
     using table = typename tiling::table;
     using nodes = typename tiling::nodes;
     static constexpr std::size_t N = tiling::size;
@@ -74,6 +78,7 @@ private:
 
     template <std::size_t I>
     using node_at = typename tiling::template node<I>;
+    static constexpr auto& info = table::info;
 
     static constexpr std::size_t matmul_count = [] {
         std::size_t n = 0;
@@ -91,59 +96,19 @@ private:
 public:
     static constexpr std::size_t output_count = table::output_count;
 
-    tiled_kernel() { check_plan(); }
-    explicit tiled_kernel(G) { check_plan(); }
+    tile_runner() { check_weight_outputs(); }
 
-    tiled_kernel& set_threads(int threads) {
-        if (threads < 1) throw error(fmt::format("etna: a kernel needs at least one thread, not {}", threads));
-        threads_ = threads;
-        return *this;
-    }
+    void set_threads(int threads) { threads_ = threads; }
     [[nodiscard]] int threads() const noexcept { return threads_; }
-
-    // Tokens per tile (cpu::default_tile_tokens unless set).
-    tiled_kernel& set_tile_tokens(std::size_t tokens) {
-        if (tokens < 1) throw error("etna: a tile needs at least one token");
-        tile_tokens_ = tokens;
-        return *this;
-    }
+    void set_tile_tokens(std::size_t tokens) { tile_tokens_ = tokens; }
     [[nodiscard]] std::size_t tile_tokens() const noexcept { return tile_tokens_; }
 
-    template <class... Bindings>
-    auto operator()(const Bindings&... bindings) {
-        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename bound_element<Bindings...>::type;
-        return cpu::new_outputs<tiled_kernel, T, output_count, is_graph<G>>(sizes_of(bindings...),
-                                                                           [&](auto buffers) { (*this)(buffers, bindings...); });
+    // Runs the program on the bound data (of sizes extents) into buffers, output i into the i-th.
+    template <element T, class... Views, class... Bindings>
+    void run(const sizes& extents, const std::tuple<Views...>& buffers, const Bindings&... bindings) {
+        check_outputs(extents, buffers, bindings...);
+        run_tiles<T>(extents, buffers, bindings...);
     }
-
-    template <class... Views, class... Bindings>
-    void operator()(into_t<Views...> buffers, const Bindings&... bindings) {
-        static_assert(sizeof...(Views) == output_count, "etna: into(...) needs exactly one buffer per output of the kernel");
-        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename bound_element<Bindings...>::type;
-        [&]<std::size_t... O>(std::index_sequence<O...>) {
-            static_assert(((std::is_same_v<typename Views::value_type, T> ||
-                            (std::is_same_v<typename Views::value_type, double> && !(output_kind<O>::has_tokens && output_kind<O>::has_features))) &&
-                           ...),
-                          "etna: a kernel reads and writes one element type: its output buffers hold that of the bound data, "
-                          "except that an output that is not Act (a statistic) may be written into a double buffer");
-        }(std::index_sequence_for<Views...>{});
-        const sizes extents = sizes_of(bindings...);
-        check_outputs(extents, buffers.views, bindings...);
-        run<T>(extents, buffers.views, bindings...);
-    }
-
-    template <class... Bindings>
-    static sizes sizes_of(const Bindings&... bindings) {
-        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        check_bound_elements<typename bound_element<Bindings...>::type, Bindings...>();
-        return sizes_of_bindings<G>(bindings...);
-    }
-    template <std::size_t I>
-    static std::size_t output_rows(const sizes& extents) { return extents.rows<output_kind<I>>(); }
-    template <std::size_t I>
-    static std::size_t output_cols(const sizes& extents) { return extents.cols<output_kind<I>>(); }
 
 private:
     template <std::size_t I>
@@ -151,30 +116,11 @@ private:
     template <std::size_t I>
     using output_kind = kind_of<output_node<I>>;
 
-    // What the tiled plan cannot run, said at compile time.
-    static constexpr void check_plan() {
-        constexpr auto& info = table::info;
-        detail::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
-            if constexpr (info[I].what == fuse::category::matmul) {
-                static_assert(info[static_cast<std::size_t>(info[I].operands[1])].what == fuse::category::leaf,
-                              "etna: the CPU kernel multiplies by weights that are leaves (weight<...>), not by "
-                              "computed weights");
-            }
-            if constexpr (info[I].what == fuse::category::reduce_tokens && !tiling::token_sum[I]) {
-                constexpr bool is_output = [] {
-                    for (std::size_t o = 0; o < output_count; ++o)
-                        if (table::outputs[o] == static_cast<int>(I)) return true;
-                    return false;
-                }();
-                static_assert(is_output,
-                              "etna: in a graph with linear layers, a sum over tokens may only make outputs without a "
-                              "token axis (a parameter's gradient); one that feeds a value per token would need every "
-                              "tile before any, which the tiled kernel does not do");
-            }
-        });
+    // A weight output that is not a weight's gradient, named at compile time.
+    static constexpr void check_weight_outputs() {
         detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             using K = output_kind<O>;
-            if constexpr (is_weight<K> && !is_outer_sum<output_node<O>>)
+            if constexpr (is_weight<K> && info[table::outputs[O]].what != fuse::category::outer_sum)
                 (void)sizeof(fuse::diagnostic::weight_output_not_an_outer_sum<output_node<O>>);
         });
     }
@@ -186,18 +132,18 @@ private:
     void check_outputs(const sizes& extents, const Views& views, const Bindings&... bindings) const {
         detail::repeat(std::make_index_sequence<output_count>{}, [&]<std::size_t O>(std::integral_constant<std::size_t, O>) {
             const auto& out = std::get<O>(views);
-            cpu::check_output_shape<output_kind<O>>(O, out, output_rows<O>(extents), output_cols<O>(extents));
+            check_output_shape<output_kind<O>>(O, out, extents.rows<output_kind<O>>(), extents.cols<output_kind<O>>());
             const auto check = [&]<class B>(const B& bound) {
                 const auto values = bound.values();
-                if (!cpu::overlap(out, values)) return;
-                if (!cpu::same_window(out, values) || !output_kind<O>::has_tokens)
+                if (!overlap(out, values)) return;
+                if (!same_window(out, values) || !output_kind<O>::has_tokens)
                     throw error(fmt::format("etna: output {} overlaps leaf '{}'; a kernel with linear layers may overwrite "
                                             "an input only in place (exactly the same view) with an output per token",
                                             O, B::leaf_type::name.view()));
             };
             (check(bindings), ...);
             detail::repeat(std::make_index_sequence<O>{}, [&]<std::size_t P>(std::integral_constant<std::size_t, P>) {
-                if (cpu::overlap(out, std::get<P>(views))) throw error(fmt::format("etna: outputs {} and {} overlap", P, O));
+                if (overlap(out, std::get<P>(views))) throw error(fmt::format("etna: outputs {} and {} overlap", P, O));
             });
         });
     }
@@ -205,9 +151,9 @@ private:
     // Per-thread state: the nests' kernels (each single-threaded), the tiles, the partial sums.
     struct thread_state {
         decltype([]<int... S>(std::integer_sequence<int, S...>) {
-            return std::tuple<cpu::nest_kernel<stage_graph<S>>...>{};
+            return std::tuple<nest_of<stage_graph<S>>...>{};
         }(std::make_integer_sequence<int, stage_count>{})) stages;
-        cpu::nest_kernel<last_graph> last;
+        nest_of<last_graph> last;
         std::tuple<std::array<tensor<float>, N>, std::array<tensor<double>, N>> tiles;        // by node, tile x width
         std::tuple<std::array<tensor<float>, N>, std::array<tensor<double>, N>> weight_sums;  // by outer_sum node
         std::array<tensor<double>, N> token_sums;       // this thread's sums over tokens, by node
@@ -220,11 +166,16 @@ private:
         std::array<tensor<T>, N>& weight_sum() { return std::get<std::array<tensor<T>, N>>(weight_sums); }
     };
 
+    // Runs a nest of the program into buffers (into(...)), reading the bindings of its leaves.
+    template <class Nest, class Buffers, class... Bound>
+    static void run_nest(nest_runner<Nest>& nest, const Buffers& buffers, const Bound&... bound) {
+        nest.template run<typename bound_element<Bound...>::type>(sizes_of_bindings<Nest>(bound...), buffers.views, bound...);
+    }
+
     // The data of node I for rows [first, first + count) of a call: a bound leaf's rows, or a tile.
     template <std::size_t I, class T, class... Bindings>
     static view<const T> rows_of(thread_state& state, std::size_t first, std::size_t count, const Bindings&... bindings) {
-        using E = node_at<I>;
-        if constexpr (is_leaf<E>) return binding_for<E>(bindings...).values().row_block(first, count);
+        if constexpr (info[I].what == fuse::category::leaf) return binding_for<node_at<I>>(bindings...).values().row_block(first, count);
         else return view<const T>(state.template tile<T>()[I].view()).row_block(0, count);
     }
 
@@ -250,7 +201,7 @@ private:
     }
 
     template <class T, class Views, class... Bindings>
-    void run(const sizes& extents, const Views& views, const Bindings&... bindings) {
+    void run_tiles(const sizes& extents, const Views& views, const Bindings&... bindings) {
         std::array<std::size_t, N> width{};
         detail::for_each_node<nodes>([&]<std::size_t I, class E>(std::integral_constant<std::size_t, I>, E*) {
             width[I] = extents.cols<kind_of<E>>();
@@ -289,10 +240,9 @@ private:
     void pack_weights(const Bindings&... bindings) {
         if constexpr (std::is_same_v<T, float>) {
             detail::repeat(std::make_index_sequence<N>{}, [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
-                using E = node_at<I>;
-                if constexpr (is_matmul<E>) {
-                    const auto w = binding_for<typename decltype(+E::operands[boost::hana::size_c<1>])::type>(bindings...).values();
-                    packed_[I].pack(w.data(), w.rows(), w.cols(), w.row_stride(), E::transposed, cpu::best_gemm_isa(), threads_);
+                if constexpr (info[I].what == fuse::category::matmul) {
+                    const auto w = binding_for<node_at<static_cast<std::size_t>(info[I].operands[1])>>(bindings...).values();
+                    packed_[I].pack(w.data(), w.rows(), w.cols(), w.row_stride(), info[I].transposed, best_gemm_isa(), threads_);
                 }
             });
         }
@@ -307,15 +257,15 @@ private:
         state.last.set_threads(1);
         for (std::size_t i = 0; i < N; ++i) {
             const bool tiled = tiling::matmul_rank[i] >= 0 || tiling::computed_in_stage[i] >= 0;
-            if (tiled) cpu::workspace<N>::fit(state.template tile<T>()[i], tile_tokens_, width[i]);
+            if (tiled) workspace<N>::fit(state.template tile<T>()[i], tile_tokens_, width[i]);
             if (tiling::token_sum[i]) {
-                cpu::workspace<N>::fit(state.token_sums[i], 1, width[i]);
-                cpu::workspace<N>::fit(state.tile_token_sums[i], 1, width[i]);
+                workspace<N>::fit(state.token_sums[i], 1, width[i]);
+                workspace<N>::fit(state.tile_token_sums[i], 1, width[i]);
             }
-            if (table::info[i].what == fuse::category::outer_sum) {
+            if (info[i].what == fuse::category::outer_sum) {
                 const std::size_t rows = width_of_operand(i, 0, width);
                 auto& sum = state.template weight_sum<T>()[i];
-                cpu::workspace<N>::fit(sum, rows, width[i]);
+                workspace<N>::fit(sum, rows, width[i]);
                 std::fill_n(sum.data(), sum.size(), T(0));
             }
         }
@@ -333,7 +283,7 @@ private:
         });
     }
     static std::size_t width_of_operand(std::size_t i, int slot, const std::array<std::size_t, N>& width) {
-        return width[static_cast<std::size_t>(table::info[i].operands[slot])];
+        return width[static_cast<std::size_t>(info[i].operands[slot])];
     }
 
     // One tile: each stage's nest, then its GEMMs; then the last nest.
@@ -345,7 +295,7 @@ private:
                 constexpr auto computed = tiling::template stage_outputs<static_cast<int>(S)>();
                 with_tile_bindings<Nest, T>(state, first, count, [&](const auto&... bound) {
                     [&]<std::size_t... K>(std::index_sequence<K...>) {
-                        std::get<S>(state.stages)(into(state.template tile<T>()[computed[K]].view().row_block(0, count)...), bound...);
+                        run_nest(std::get<S>(state.stages), into(state.template tile<T>()[computed[K]].view().row_block(0, count)...), bound...);
                     }(std::make_index_sequence<computed.size()>{});
                 }, bindings...);
             }
@@ -356,7 +306,7 @@ private:
         });
         if constexpr (!std::is_same_v<last_graph, void*>) {
             with_tile_bindings<last_graph, T>(state, first, count, [&](const auto&... bound) {
-                last_nest_into(state, first, count, views, [&](auto buffers) { state.last(buffers, bound...); });
+                last_nest_into(state, first, count, views, [&](auto buffers) { run_nest(state.last, buffers, bound...); });
             }, bindings...);
             for_each_token_sum([&]<std::size_t I, class Op>() {
                 for (std::size_t j = 0; j < state.token_sums[I].cols(); ++j)
@@ -392,23 +342,23 @@ private:
     // Contraction I of the tile: a GEMM into its tile (matmul) or into this thread's sum (outer_sum).
     template <std::size_t I, class T, class... Bindings>
     void contract(thread_state& state, std::size_t first, std::size_t count, const Bindings&... bindings) const {
-        constexpr auto a = static_cast<std::size_t>(table::info[I].operands[0]);
+        constexpr auto a = static_cast<std::size_t>(info[I].operands[0]);
         const view<const T> left = rows_of<a, T>(state, first, count, bindings...);
-        if constexpr (is_matmul<node_at<I>>) {
+        if constexpr (info[I].what == fuse::category::matmul) {
             auto& out = state.template tile<T>()[I];
             if constexpr (std::is_same_v<T, float>) {
-                cpu::gemm(left.data(), left.row_stride(), count, packed_[I], out.data(), out.cols(), false);
+                gemm(left.data(), left.row_stride(), count, packed_[I], out.data(), out.cols(), false);
             } else {
-                constexpr auto w = static_cast<std::size_t>(table::info[I].operands[1]);
+                constexpr auto w = static_cast<std::size_t>(info[I].operands[1]);
                 const auto weights = binding_for<node_at<w>>(bindings...).values();
-                multiply_in_double(left, weights, node_at<I>::transposed, out.view().row_block(0, count));
+                multiply_in_double(left, weights, info[I].transposed, out.view().row_block(0, count));
             }
         } else {
-            constexpr auto b = static_cast<std::size_t>(table::info[I].operands[1]);
+            constexpr auto b = static_cast<std::size_t>(info[I].operands[1]);
             const view<const T> right = rows_of<b, T>(state, first, count, bindings...);
             auto& sum = state.template weight_sum<T>()[I];
             if constexpr (std::is_same_v<T, float>) {
-                cpu::gemm_tn(left.data(), left.row_stride(), right.data(), right.row_stride(), count, left.cols(), right.cols(),
+                gemm_tn(left.data(), left.row_stride(), right.data(), right.row_stride(), count, left.cols(), right.cols(),
                              sum.data(), sum.cols());
             } else {
                 for (std::size_t t = 0; t < count; ++t)
@@ -434,7 +384,7 @@ private:
     void write_after_tiles(const Views& views, const Bindings&... bindings) {
         for_each_token_sum([&]<std::size_t I, class Op>() {
             auto& merged = merged_sums_[I];
-            cpu::workspace<N>::fit(merged, 1, states_[0].token_sums[I].cols());
+            workspace<N>::fit(merged, 1, states_[0].token_sums[I].cols());
             for (std::size_t j = 0; j < merged.cols(); ++j) {
                 double sum = Op::template identity<double>();
                 for (auto& state : states_) sum = Op::combine(sum, state.token_sums[I](0, j));
@@ -485,8 +435,8 @@ private:
             };
             // The whole graph reads statistics only: it computes in double, then rounds once.
             [&]<std::size_t... K>(std::index_sequence<K...>) {
-                (cpu::workspace<N>::fit(whole_results_[K], std::get<whole.first[K]>(views).rows(), std::get<whole.first[K]>(views).cols()), ...);
-                whole_(into(whole_results_[K]...), bind(static_cast<typename Leaves::type*>(nullptr))...);
+                (workspace<N>::fit(whole_results_[K], std::get<whole.first[K]>(views).rows(), std::get<whole.first[K]>(views).cols()), ...);
+                run_nest(whole_, into(whole_results_[K]...), bind(static_cast<typename Leaves::type*>(nullptr))...);
                 (copy_rounded(whole_results_[K].view(), std::get<whole.first[K]>(views)), ...);
             }(std::make_index_sequence<whole.second>{});
         }(decltype(leaves_of(whole_graph{})){});
@@ -498,13 +448,13 @@ private:
             for (std::size_t c = 0; c < to.cols(); ++c) to(r, c) = static_cast<T>(from(r, c));
     }
 
-    int threads_ = cpu::default_threads();
-    std::size_t tile_tokens_ = cpu::default_tile_tokens;
+    int threads_ = default_threads();
+    std::size_t tile_tokens_ = default_tile_tokens;
     std::vector<thread_state> states_;
-    std::array<cpu::packed_weight, N> packed_;
+    std::array<packed_weight, N> packed_;
     std::array<tensor<double>, N> merged_sums_;
     std::array<tensor<double>, output_count> whole_results_;
-    cpu::nest_kernel<whole_graph> whole_;
+    nest_of<whole_graph> whole_;
 };
 
-}  // namespace etna
+}  // namespace etna::cpu
