@@ -223,12 +223,34 @@ TEST_CASE("batch_norm_masked equals batch_norm of only the unmasked tokens", "[n
     CHECK(testing::same_bits(kept_rows(y, keep), batch_norm_of(kept_rows(data, keep), gamma, beta)));
 }
 
-TEST_CASE("with every token masked out, batch_norm_masked currently outputs NaN (its statistics are 0 / 0)", "[norms]") {
-    // Documents the present behaviour (expr/mean.hpp says so), not a promise: no error is raised.
+TEST_CASE("a mask that masks every token is refused, naming the mask, wherever a masked mean runs", "[norms]") {
+    // Its statistics would be 0 / 0: NaN in every output, and through 0 * NaN in every gradient.
     const tensor<double> data = testing::random_tensor<double>(4, 5, 42);
     const std::vector<double> none(4, 0.0);
     const std::vector<double> ones = filled(5, 1.0);
     const std::vector<double> zeros = filled(5, 0.0);
-    const tensor<double> y = interpret<double>(bn_masked, x = data, pad = none, g = ones, b = zeros);
-    for (std::size_t i = 0; i < y.size(); ++i) CHECK(std::isnan(y.data()[i]));
+    const auto refused = Catch::Contains("mask 'pad' masks every one of its 4 tokens");
+    CHECK_THROWS_WITH(interpret<double>(bn_masked, x = data, pad = none, g = ones, b = zeros), refused);
+    auto kernel = compile(bn_masked);
+    CHECK_THROWS_WITH(kernel(x = data, pad = none, g = ones, b = zeros), refused);
+    const tensor<double> dy = testing::random_tensor<double>(4, 5, 43);
+    CHECK_THROWS_WITH(interpret<double>(grad(bn_masked, wrt(x, g, b)), x = data, pad = none, g = ones, input<"dy"> = dy),
+                      refused);
+    auto pair = vjp(bn_masked, wrt(x, g, b));
+    CHECK_THROWS_WITH(pair.forward(x = data, pad = none, g = ones, b = zeros), refused);
+    CHECK_THROWS_AS(interpret<double>(bn_masked, x = data, pad = none, g = ones, b = zeros), etna::error);
+
+    // One token kept is enough; a graph that only selects with the mask takes no mean over it;
+    // over no tokens at all the statistics are 0 / 0, as plain BatchNorm's.
+    std::vector<double> one = none;
+    one[2] = 1;
+    const tensor<double> y = interpret<double>(bn_masked, x = data, pad = one, g = ones, b = zeros);
+    for (std::size_t c = 0; c < 5; ++c) CHECK(y(2, c) == 0);  // its own mean, centred to 0
+    CHECK_NOTHROW(interpret<double>(select(pad, x, constant<0.0>), x = data, pad = none));
+    const tensor<double> no_tokens(0, 5);
+    const std::vector<double> no_mask;
+    const auto [empty, statistic] = interpret<double>(outputs(bn_masked, mean_t(x, pad)), x = no_tokens, pad = no_mask,
+                                                      g = ones, b = zeros);
+    CHECK(empty.rows() == 0);
+    CHECK(std::isnan(statistic(0, 0)));
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -294,6 +295,31 @@ private:
     std::array<tensor<double>, size> bounds_;
 };
 
+// Whether the case's mask masks every one of its tokens (one or more) while G takes a mean over
+// the tokens the mask keeps: then the interpreter and the kernels must refuse the mask with an
+// error that names it (runtime/binding.hpp), not compute 0 / 0. G reads m whenever this holds.
+template <class G>
+bool mask_refused_by(const case_inputs& in) {
+    if constexpr (!divides_by_count_of<G, std::remove_cv_t<decltype(random_leaves::m)>>()) {
+        return false;
+    } else {
+        const tensor<double>& m = in.exact.m;
+        return m.rows() > 0 && std::all_of(m.data(), m.data() + m.size(), [](double v) { return v == 0; });
+    }
+}
+
+// "" if f throws the error that refuses such a mask; otherwise what it did instead.
+template <class F>
+std::string refusal_of_mask(F&& f) {
+    try {
+        f();
+    } catch (const error& e) {
+        if (std::string_view(e.what()).find("mask 'm' masks every one of its") != std::string_view::npos) return "";
+        return fmt::format("a mask that masks every token was refused with another error: {}", e.what());
+    }
+    return "a mask that masks every token was not refused (a mean over no token is 0 / 0)";
+}
+
 // Runs kernel k on values v into new buffers of the outputs' shapes, each element first set
 // to `unwritten`.
 template <class T, class G, class Values, std::size_t... O>
@@ -361,43 +387,57 @@ void check_random_graph(summary& total) {
         mismatch where;
         try {
             const case_inputs in = make_inputs(spec, leaves);
-            with_bindings<G>(in.exact, [&](const auto&... bound) { exact.run(bound...); });
-            with_bindings<G>(in.rounded_exact, [&](const auto&... bound) { on_floats.run(bound...); });
-            with_bindings<G>(in.rounded, [&](const auto&... bound) { eager.run(bound...); });
-            double_bounds.compute(exact, in_double);
-            float_bounds.compute(on_floats, in_float);
+            if (mask_refused_by<G>(in)) {
+                // The interpreter, then the kernel in double and in float.
+                const auto interpret_exact = [&] {
+                    with_bindings<G>(in.exact, [&](const auto&... bound) { exact.run(bound...); });
+                };
+                const auto kernel_refusal = [&](const auto& values) {
+                    return refusal_of_mask(
+                        [&] { with_bindings<G>(values, [&](const auto&... bound) { (void)one_thread(bound...); }); });
+                };
+                failure = refusal_of_mask(interpret_exact);
+                if (failure.empty()) failure = kernel_refusal(in.exact);
+                if (failure.empty()) failure = kernel_refusal(in.rounded);
+            } else {
+                with_bindings<G>(in.exact, [&](const auto&... bound) { exact.run(bound...); });
+                with_bindings<G>(in.rounded_exact, [&](const auto&... bound) { on_floats.run(bound...); });
+                with_bindings<G>(in.rounded, [&](const auto&... bound) { eager.run(bound...); });
+                double_bounds.compute(exact, in_double);
+                float_bounds.compute(on_floats, in_float);
 
-            // One kernel's double and float runs, each twice: against the interpreter, and
-            // against themselves.
-            const auto check_kernel = [&](kernel<G>& k) {
-                const auto doubles = run_into<double>(k, exact, in.exact, output_indices);
-                const auto floats = run_into<float>(k, exact, in.rounded, output_indices);
-                const auto doubles_again = run_into<double>(k, exact, in.exact, output_indices);
-                const auto floats_again = run_into<float>(k, exact, in.rounded, output_indices);
-                while_each<table::output_count>([&](auto output) {
-                    constexpr std::size_t o = decltype(output)::value;
-                    constexpr std::size_t root = static_cast<std::size_t>(table::outputs[o]);
-                    std::string why = compare_double(doubles[o].view(), exact.template output<root>(),
-                                                     double_bounds.of(root), total.in_double, where);
-                    if (!why.empty()) {
-                        failure = fmt::format("output {} of the double kernel: {}", o, why);
-                        return false;
-                    }
-                    why = compare_float(floats[o].view(), eager.template output<o>(), on_floats.template output<root>(),
-                                        float_bounds.of(root), total.in_float, where);
-                    if (!why.empty()) failure = fmt::format("output {} of the float kernel: {}", o, why);
-                    return why.empty();
-                });
-                if (failure.empty() && !same_bits(doubles, doubles_again))
-                    failure = "not deterministic: a second double run on the same inputs gave other bits";
-                if (failure.empty() && !same_bits(floats, floats_again))
-                    failure = "not deterministic: a second float run on the same inputs gave other bits";
-            };
-            check_kernel(one_thread);
-            if (failure.empty() && spec.two_threads) {
-                threads = "2 threads";
-                check_kernel(two_threads);
-                ++total.two_thread_cases;
+                // One kernel's double and float runs, each twice: against the interpreter, and
+                // against themselves.
+                const auto check_kernel = [&](kernel<G>& k) {
+                    const auto doubles = run_into<double>(k, exact, in.exact, output_indices);
+                    const auto floats = run_into<float>(k, exact, in.rounded, output_indices);
+                    const auto doubles_again = run_into<double>(k, exact, in.exact, output_indices);
+                    const auto floats_again = run_into<float>(k, exact, in.rounded, output_indices);
+                    while_each<table::output_count>([&](auto output) {
+                        constexpr std::size_t o = decltype(output)::value;
+                        constexpr std::size_t root = static_cast<std::size_t>(table::outputs[o]);
+                        std::string why = compare_double(doubles[o].view(), exact.template output<root>(),
+                                                         double_bounds.of(root), total.in_double, where);
+                        if (!why.empty()) {
+                            failure = fmt::format("output {} of the double kernel: {}", o, why);
+                            return false;
+                        }
+                        why = compare_float(floats[o].view(), eager.template output<o>(), on_floats.template output<root>(),
+                                            float_bounds.of(root), total.in_float, where);
+                        if (!why.empty()) failure = fmt::format("output {} of the float kernel: {}", o, why);
+                        return why.empty();
+                    });
+                    if (failure.empty() && !same_bits(doubles, doubles_again))
+                        failure = "not deterministic: a second double run on the same inputs gave other bits";
+                    if (failure.empty() && !same_bits(floats, floats_again))
+                        failure = "not deterministic: a second float run on the same inputs gave other bits";
+                };
+                check_kernel(one_thread);
+                if (failure.empty() && spec.two_threads) {
+                    threads = "2 threads";
+                    check_kernel(two_threads);
+                    ++total.two_thread_cases;
+                }
             }
         } catch (const std::exception& e) {
             failure = fmt::format("exception: {}", e.what());

@@ -70,15 +70,15 @@ constexpr bool gradient_excluded(std::uint64_t seed) {
 
 // (a) Finite differences. Each graph is checked at difference_points_per_graph points (a shape and
 // normal data: x, y, z, p and b N(0, 1), g N(1, 0.5), s N(0, 1), masks with at least one token
-// that counts) by check_gradient in double: 3 random directions, step h = 1e-5 (times the
-// root-mean-square of the differentiated leaves' values, when above 1), tolerance 1e-6.
+// that counts) by check_gradient in double: 3 random directions, step h = 1e-5 (times each
+// element's scale, autodiff/check_gradient.hpp), tolerance 1e-6.
 //
 // Where the derived gradient and the central difference disagree, the point is checked again
 // with step h / 10, the same directions and seeds, and the two differences of each direction are
 // compared (read off check_gradient's report):
 //   - it passes at h / 10: the difference converged to the derived gradient as the step shrank
-//     (a central difference's truncation error falls as h^2, and a kink or a jump of max,
-//     greater or select that lies within h of the point may lie beyond h / 10). Checked.
+//     (check_gradient's fourth-order difference errs by h^4 from curvature, and a kink or a jump
+//     of max, greater or select that lies within 2h of the point may lie beyond 2h / 10). Checked.
 //   - in every direction it fails at both steps, and the two differences agree within the
 //     check's tolerance (relative to the same scale as its error): the differences do not depend
 //     on the step, so they have converged, to values the derived gradient does not have. A
@@ -110,12 +110,13 @@ difference_verdict judge_differences(const gradient_check_result& at_h, const gr
 // 0, 1 and 64 tokens by 1, 15, 16, 17 and 33 features with normal data, then those with tokens
 // with offset data (x, y, p of mean 1e4 and std 1e-2), then random shapes and data (normal or
 // offset); cases of 64 tokens or more also run with 2 threads. The seeds (dy, dy0, ...) are
-// N(0, 1); masks are as in the forward suite (sometimes all 0: a masked mean is then 0 / 0, as
-// is a mean over 0 tokens, and the kernel must give NaN where the interpreter does). Every run
-// is repeated on the same inputs and must give the same bits. No overflow data: past an
-// overflow, the float kernel (which holds statistics in double) and the double reference may
-// legitimately differ in class, which the forward suite settles with the float interpreter;
-// here, where the reference is not finite the kernel must be of the same class.
+// N(0, 1); masks are as in the forward suite (sometimes all 0: where the derived graph takes a
+// mean over the mask's tokens, the interpreter and the kernel must then refuse the mask, as in
+// check.hpp's mask_refused_by; a mean over 0 tokens is 0 / 0, and the kernel must give NaN where
+// the interpreter does). Every run is repeated on the same inputs and must give the same bits.
+// No overflow data: past an overflow, the float kernel (which holds statistics in double) and the
+// double reference may legitimately differ in class, which the forward suite settles with the
+// float interpreter; here, where the reference is not finite the kernel must be of the same class.
 inline constexpr int gradient_kernel_cases = 40;
 
 // Outputs of random graphs: at most 4 (random_graph.hpp), so at most 4 seeds.
@@ -315,36 +316,47 @@ bool check_gradient_kernel(const D& gradients, gradient_summary& total) {
             const seed_inputs dy = make_seeds(spec, axes.data(), axes.size());
             const gradient_values<double> reference_values{in.rounded_exact, dy.rounded_exact};
             const gradient_values<float> values{in.rounded, dy.rounded};
-            with_gradient_bindings<D>(reference_values, [&](const auto&... bound) { on_floats.run(bound...); });
-            float_bounds.compute(on_floats, in_float);
-            const auto check_kernel = [&](kernel<D>& k) {
-                const auto run = [&]<std::size_t... O>(std::index_sequence<O...>) {
-                    constexpr auto& roots = table::outputs;
-                    std::array<tensor<float>, sizeof...(O)> out{
-                        tensor<float>(on_floats.template output<roots[O]>().rows(),
-                                      on_floats.template output<roots[O]>().cols(), static_cast<float>(unwritten))...};
-                    with_gradient_bindings<D>(values, [&](const auto&... bound) { k(into(out[O]...), bound...); });
-                    return out;
-                };
-                const auto floats = run(output_indices);
-                const auto floats_again = run(output_indices);
-                while_each<table::output_count>([&](auto output) {
-                    constexpr std::size_t o = decltype(output)::value;
-                    constexpr std::size_t root = static_cast<std::size_t>(table::outputs[o]);
-                    const std::string why = compare_float_to_double(floats[o].view(), on_floats.template output<root>(),
-                                                                    float_bounds.of(root), total.in_float, where);
-                    if (!why.empty())
-                        failure = fmt::format("output {}, the gradient of '{}': {}", o, leaf_names[o], why);
-                    return why.empty();
+            if (mask_refused_by<D>(in)) {
+                // A mask that masks every token, where the derived graph takes a mean over it.
+                failure = refusal_of_mask([&] {
+                    with_gradient_bindings<D>(reference_values, [&](const auto&... bound) { on_floats.run(bound...); });
                 });
-                if (failure.empty() && !same_bits(floats, floats_again))
-                    failure = "not deterministic: a second run on the same inputs gave other bits";
-            };
-            check_kernel(one_thread);
-            if (failure.empty() && spec.two_threads) {
-                threads = "2 threads";
-                check_kernel(two_threads);
-                ++total.two_thread_cases;
+                if (failure.empty())
+                    failure = refusal_of_mask([&] {
+                        with_gradient_bindings<D>(values, [&](const auto&... bound) { (void)one_thread(bound...); });
+                    });
+            } else {
+                with_gradient_bindings<D>(reference_values, [&](const auto&... bound) { on_floats.run(bound...); });
+                float_bounds.compute(on_floats, in_float);
+                const auto check_kernel = [&](kernel<D>& k) {
+                    const auto run = [&]<std::size_t... O>(std::index_sequence<O...>) {
+                        constexpr auto& roots = table::outputs;
+                        std::array<tensor<float>, sizeof...(O)> out{
+                            tensor<float>(on_floats.template output<roots[O]>().rows(),
+                                          on_floats.template output<roots[O]>().cols(), static_cast<float>(unwritten))...};
+                        with_gradient_bindings<D>(values, [&](const auto&... bound) { k(into(out[O]...), bound...); });
+                        return out;
+                    };
+                    const auto floats = run(output_indices);
+                    const auto floats_again = run(output_indices);
+                    while_each<table::output_count>([&](auto output) {
+                        constexpr std::size_t o = decltype(output)::value;
+                        constexpr std::size_t root = static_cast<std::size_t>(table::outputs[o]);
+                        const std::string why = compare_float_to_double(floats[o].view(), on_floats.template output<root>(),
+                                                                        float_bounds.of(root), total.in_float, where);
+                        if (!why.empty())
+                            failure = fmt::format("output {}, the gradient of '{}': {}", o, leaf_names[o], why);
+                        return why.empty();
+                    });
+                    if (failure.empty() && !same_bits(floats, floats_again))
+                        failure = "not deterministic: a second run on the same inputs gave other bits";
+                };
+                check_kernel(one_thread);
+                if (failure.empty() && spec.two_threads) {
+                    threads = "2 threads";
+                    check_kernel(two_threads);
+                    ++total.two_thread_cases;
+                }
             }
         } catch (const std::exception& e) {
             failure = fmt::format("exception: {}", e.what());

@@ -1,12 +1,17 @@
 // Training: AdamW as a fused kernel against the textbook update, deterministic initialization,
-// and stacks of pre-norm and post-norm FFN blocks whose loss decreases (cross-entropy and MSE).
+// stacks of pre-norm and post-norm FFN blocks whose loss decreases (cross-entropy and MSE), and
+// checkpoints of a model (what they hold, against docs/checkpoint-format.md).
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -154,4 +159,93 @@ TEST_CASE("a checkpoint round-trips a model bit-exactly, and a corrupt one is re
     }
     CHECK_THROWS_WITH(restored.load(path), Catch::Contains("corrupt"));
     std::filesystem::remove(path);
+}
+
+TEST_CASE("a batch of no tokens is refused with an error that names the batch, before any step", "[train]") {
+    // Its mean loss would be 0 / 0, and the step would still decay every parameter.
+    model<pre_block, head, cross_entropy> net(small_config(2));
+    const tensor<float> no_inputs(0, 16), no_targets(0, 5);
+    const auto refused = Catch::Contains("the batch has no tokens (inputs of 0 x 16)");
+    CHECK_THROWS_WITH(net.forward(no_inputs.view(), no_targets.view()), refused);
+    const tensor<float> before = tensor<float>::copy_of(view<const float>(net.parameters().value(0)));
+    adamw optimizer;
+    CHECK_THROWS_WITH(net.train_step(no_inputs.view(), no_targets.view(), optimizer, 1e-2), refused);
+    CHECK(net.parameters().steps() == 0);
+    const view<float> after = net.parameters().value(0);
+    CHECK(std::memcmp(before.data(), after.data(), before.size() * sizeof(float)) == 0);
+}
+
+namespace {
+
+// The first cells of the table in `page` whose header's first cell is `header`, between
+// backticks: the names docs/checkpoint-format.md lists.
+std::vector<std::string> listed_names(const std::string& page, const std::string& header) {
+    std::ifstream in(page);
+    REQUIRE(in);
+    std::vector<std::string> names;
+    std::string line;
+    bool in_table = false;
+    while (std::getline(in, line)) {
+        if (!in_table) {
+            in_table = line.starts_with("| " + header);
+            if (in_table) std::getline(in, line);  // the |---| row
+            continue;
+        }
+        if (!line.starts_with("|")) break;
+        const std::size_t open = line.find('`');
+        const std::size_t close = line.find('`', open + 1);
+        REQUIRE(close != std::string::npos);
+        const std::size_t bar = line.find('|', 1);
+        REQUIRE(close < bar);  // the name is in the first cell
+        names.push_back(line.substr(open + 1, close - open - 1));
+    }
+    INFO(page << ": no table headed '" << header << "'");
+    REQUIRE(!names.empty());
+    return names;
+}
+
+// A listed name as a pattern: <l> is a layer number, any other <...> one or more characters.
+bool matches(const std::string& pattern, const std::string& name) {
+    std::string expression;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '<') {
+            const std::size_t end = pattern.find('>', i);
+            expression += pattern.compare(i, end - i + 1, "<l>") == 0 ? "[0-9]+" : ".+";
+            i = end;
+        } else if (std::isalnum(static_cast<unsigned char>(pattern[i]))) {
+            expression += pattern[i];
+        } else {
+            expression += std::string("\\") + pattern[i];
+        }
+    }
+    return std::regex_match(name, std::regex(expression));
+}
+
+// Every written name matches exactly one listed pattern, and every pattern some written name.
+void check_listed(const std::vector<std::string>& patterns, const std::vector<std::string>& written, const std::string& what) {
+    for (const std::string& name : written) {
+        INFO(what << " '" << name << "' is written by model::save");
+        CHECK(std::count_if(patterns.begin(), patterns.end(), [&](const std::string& p) { return matches(p, name); }) == 1);
+    }
+    for (const std::string& pattern : patterns) {
+        INFO(what << " '" << pattern << "' is listed in docs/checkpoint-format.md");
+        CHECK(std::any_of(written.begin(), written.end(), [&](const std::string& name) { return matches(pattern, name); }));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("the checkpoint page lists what a model saves", "[train][checkpoint]") {
+    const std::string page = std::string(ETNA_SOURCE_DIR) + "/docs/checkpoint-format.md";
+    const std::string path = (std::filesystem::temp_directory_path() / "etna-model-keys-test.ckpt").string();
+    model<pre_block, head, cross_entropy> net(small_config(2));
+    net.save(path);
+    const checkpoint saved = checkpoint::load(path);
+    std::filesystem::remove(path);
+    check_listed(listed_names(page, "Metadata key"), saved.metadata_keys(), "metadata key");
+    check_listed(listed_names(page, "Tensor name"), saved.names(), "tensor");
+    // The patterns are no looser than the page says.
+    CHECK(matches("layer<l>.<leaf>", "layer12.ln.g"));
+    CHECK_FALSE(matches("layer<l>.<leaf>", "layerx.g"));
+    CHECK_FALSE(matches("axis.<name>", "axis."));
 }

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <boost/hana/length.hpp>
 #include <boost/hana/tuple.hpp>
@@ -26,7 +27,7 @@ namespace etna {
 
 struct gradient_check_options {
     int directions = 3;        // random directions v, each one check
-    double step = 1e-5;        // h, relative to the root-mean-square of the leaves' values (at least 1)
+    double step = 1e-5;        // the relative step r: each element's h is r times its scale (below)
     double tolerance = 1e-6;   // the largest error accepted
     std::uint64_t seed = 1;    // of the directions and of the adjoint seeds
 };
@@ -54,15 +55,89 @@ inline double dot_of_magnitudes(view<const double> a, view<const double> b) {
     return sum;
 }
 
+// The fourth-order central difference, h f'(x) from f at x + h, x - h, x + 2h, x - 2h: it errs by
+// about h^5 f^(5) / 30, where (f(x + h) - f(x - h)) / 2 errs by h^3 f^(3) / 6.
+inline double stencil(double plus, double minus, double plus2, double minus2) {
+    return (8 * (plus - minus) - (plus2 - minus2)) / 12;
+}
+
+// The spread (root-mean-square deviation from the mean) and the magnitude (root-mean-square) of
+// a row, a column or a whole leaf. The deviations are summed about the mean, not derived from
+// the sum of squares, which would cancel to noise for values of mean 1e4 and spread 1e-2.
+struct line_scale {
+    double spread = 0;
+    double magnitude = 0;
+};
+
+template <class At>
+line_scale scale_of_line(std::size_t n, At at) {
+    double sum = 0, square_sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sum += at(i);
+        square_sum += at(i) * at(i);
+    }
+    const double mean = sum / static_cast<double>(n);
+    double deviation_sum = 0;
+    for (std::size_t i = 0; i < n; ++i) deviation_sum += (at(i) - mean) * (at(i) - mean);
+    return {std::sqrt(deviation_sum / static_cast<double>(n)), std::sqrt(square_sum / static_cast<double>(n))};
+}
+
+// Each element's step: h = r s cbrt(max(1, a / s)), r = options.step, where s is the scale over
+// which the checked function varies with the element and a the magnitude of the values about it.
+// - s is the spread of the element's row (its token's values) or of its column (its feature's
+//   values over the tokens), the smaller one that is not 0: a LayerNorm varies on the scale of a
+//   row's spread and a BatchNorm on a column's, whatever the values' common offset (data of mean
+//   1e4 and standard deviation 1e-2 varies on the scale 1e-2, not 1e4). A row or column of one
+//   element has no spread; where there is none (a constant leaf, a scalar), s is the leaf's
+//   magnitude, or 1 for a leaf of zeros. a is the magnitude of the same row or column.
+// - The difference (fourth-order, below) errs by about (h/s)^4 from the function's curvature and
+//   by e / h from the rounding e of each evaluation of phi. Values of magnitude a round by eps a
+//   (eps = 2.2e-16 in double): eps a / s of the scale the function resolves, so that rounding
+//   costs about (eps a / s) / (h / s). On well-scaled data (a about s) h = r s = 1e-5 s, about
+//   cbrt(eps) s, the step of the classic central difference: rounding about 1e-11, and small
+//   enough to stay clear of the kinks of relu and max. An offset multiplies the rounding by a/s,
+//   and the step grows by cbrt(a/s) to hold it back: for a/s = 1e6, h/s = 1e-3 and the rounding
+//   is a few 1e-8 of the derivative (5e-6 with h/s = 1e-5, measured on LayerNorm); the
+//   curvature's share, (h/s)^4 = 1e-12, stays negligible because the difference is of fourth
+//   order (a second-order one would err by (h/s)^2 = 1e-6, the tolerance). Beyond a/s of about
+//   1e7 double cannot check to 1e-6.
+inline tensor<double> element_steps(view<const double> leaf, double relative_step) {
+    const std::size_t rows = leaf.rows(), cols = leaf.cols();
+    std::vector<line_scale> row_scales(cols > 1 ? rows : 0), col_scales(rows > 1 ? cols : 0);
+    for (std::size_t r = 0; r < row_scales.size(); ++r)
+        row_scales[r] = scale_of_line(cols, [&](std::size_t c) { return leaf(r, c); });
+    for (std::size_t c = 0; c < col_scales.size(); ++c)
+        col_scales[c] = scale_of_line(rows, [&](std::size_t r) { return leaf(r, c); });
+    const double magnitude = scale_of_line(rows * cols, [&](std::size_t i) { return leaf(i / cols, i % cols); }).magnitude;
+    const line_scale no_spread{magnitude > 0 ? magnitude : 1.0, magnitude > 0 ? magnitude : 1.0};
+
+    tensor<double> steps(rows, cols);
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c) {
+            const line_scale* chosen = nullptr;
+            const auto take = [&](const line_scale& line) {
+                if (line.spread > 0 && (!chosen || line.spread < chosen->spread)) chosen = &line;
+            };
+            if (!row_scales.empty()) take(row_scales[r]);
+            if (!col_scales.empty()) take(col_scales[c]);
+            if (!chosen) chosen = &no_spread;
+            steps(r, c) = relative_step * chosen->spread * std::cbrt(std::max(1.0, chosen->magnitude / chosen->spread));
+        }
+    return steps;
+}
+
 }  // namespace autodiff::checking
 
 // Checks grad(out, wrt(leaves...)) at the bound values: for random directions v (one tensor per
 // leaf in wrt) and random adjoint seeds w (one per output; 1 for a Scalar loss), the derived
-// directional derivative sum_L <grad_L, v_L> of phi = sum_o <w_o, out_o> against the central
-// difference (phi(theta + h v) - phi(theta - h v)) / 2h. Everything runs in double in the
-// interpreter. The error of a direction is |difference - derived| / max(|difference|, sum_L
-// <|grad_L|, |v_L|>): relative to the size of the terms summed, so that a directional derivative
-// that is small by cancellation is not held to a relative accuracy rounding cannot give.
+// directional derivative sum_L <grad_L, u_L> of phi = sum_o <w_o, out_o> against the fourth-order
+// central difference (8 (phi(theta + h v) - phi(theta - h v)) - (phi(theta + 2h v) - phi(theta -
+// 2h v))) / 12r, where h is each element's own step, r times the scale on which the function
+// varies with it (element_steps above, r = options.step), and u = h v / r. Everything runs in
+// double in the interpreter. The error of a direction is |difference - derived| /
+// max(|difference|, sum_L <|grad_L|, |u_L|>): relative to the size of the terms summed, so that a
+// directional derivative that is small by cancellation is not held to a relative accuracy
+// rounding cannot give.
 // Bindings: every leaf of `out`, as for the interpreter; float data is widened to double.
 template <class Out, expression... Leaves, class... Bindings>
 gradient_check_result check_gradient(const gradient_check_options& options, Out out, wrt_list<Leaves...> leaves,
@@ -77,19 +152,16 @@ gradient_check_result check_gradient(const gradient_check_options& options, Out 
     constexpr std::size_t output_count = decltype(boost::hana::length(G::roots))::value;
     constexpr std::size_t leaf_count = sizeof...(Leaves);
 
-    // theta: every binding's values in double; the leaves of wrt are perturbed in copies.
+    // theta: every binding's values in double; the leaves of wrt are perturbed in copies, each
+    // element by its own step (element_steps).
     const std::array<tensor<double>, sizeof...(Bindings)> theta{tensor<double>::copy_of(bindings.values())...};
-    double square_sum = 0;
-    std::size_t element_count = 0;
+    std::array<tensor<double>, sizeof...(Bindings)> steps;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        const auto add = [&](std::size_t b, bool differentiated) {
-            if (!differentiated) return;
-            square_sum += dot(theta[b].view(), theta[b].view());
-            element_count += theta[b].size();
+        const auto choose = [&](std::size_t b, bool differentiated) {
+            if (differentiated) steps[b] = element_steps(theta[b].view(), options.step);
         };
-        (add(I, index_in<typename Bindings::leaf_type>(boost::hana::tuple_t<Leaves...>) < leaf_count), ...);
+        (choose(I, index_in<typename Bindings::leaf_type>(boost::hana::tuple_t<Leaves...>) < leaf_count), ...);
     }(std::index_sequence_for<Bindings...>{});
-    const double h = options.step * std::max(1.0, element_count ? std::sqrt(square_sum / element_count) : 0.0);
 
     normal_stream random{options.seed};
     interpreter<double, G> forward;
@@ -133,28 +205,33 @@ gradient_check_result check_gradient(const gradient_check_options& options, Out 
 
     gradient_check_result result;
     for (int k = 0; k < options.directions; ++k) {
-        std::array<tensor<double>, sizeof...(Bindings)> plus, minus;
+        // theta + h v, theta - h v, theta + 2h v, theta - 2h v.
+        constexpr std::array<double, 4> multiples{1, -1, 2, -2};
+        std::array<std::array<tensor<double>, sizeof...(Bindings)>, 4> points;
         double derivative = 0;
         double magnitude = 0;
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             const auto perturb = [&]<std::size_t B>(std::integral_constant<std::size_t, B>) {
                 using Leaf = typename std::tuple_element_t<B, std::tuple<Bindings...>>::leaf_type;
                 constexpr std::size_t l = index_in<Leaf>(boost::hana::tuple_t<Leaves...>);
-                plus[B] = tensor<double>::copy_of(theta[B].view());
-                minus[B] = tensor<double>::copy_of(theta[B].view());
+                for (auto& point : points) point[B] = tensor<double>::copy_of(theta[B].view());
                 if constexpr (l < leaf_count) {
-                    const tensor<double> v = random.normal_like(theta[B].view());
-                    for (std::size_t e = 0; e < v.size(); ++e) {
-                        plus[B].data()[e] += h * v.data()[e];
-                        minus[B].data()[e] -= h * v.data()[e];
+                    // u: the displacement the stencil actually made, per unit of the relative step,
+                    // so that the rounding of theta + h v is no error.
+                    tensor<double> u = random.normal_like(theta[B].view());
+                    for (std::size_t e = 0; e < u.size(); ++e) {
+                        for (std::size_t p = 0; p < 4; ++p)
+                            points[p][B].data()[e] += multiples[p] * steps[B].data()[e] * u.data()[e];
+                        u.data()[e] = stencil(points[0][B].data()[e], points[1][B].data()[e], points[2][B].data()[e],
+                                              points[3][B].data()[e]) / options.step;
                     }
-                    derivative += dot(derived.template output<l>(), v.view());
-                    magnitude += dot_of_magnitudes(derived.template output<l>(), v.view());
+                    derivative += dot(derived.template output<l>(), u.view());
+                    magnitude += dot_of_magnitudes(derived.template output<l>(), u.view());
                 }
             };
             (perturb(std::integral_constant<std::size_t, I>{}), ...);
         }(std::index_sequence_for<Bindings...>{});
-        const double difference = (phi(plus) - phi(minus)) / (2 * h);
+        const double difference = stencil(phi(points[0]), phi(points[1]), phi(points[2]), phi(points[3])) / options.step;
         const double scale = std::max(std::abs(difference), magnitude);
         const double error = scale == 0 ? 0 : std::abs(difference - derivative) / scale;
         const bool ok = error <= options.tolerance;  // false for a NaN error

@@ -24,8 +24,10 @@ constexpr auto mean_t(E x) {
 
 // mean_t(x, m) = sum_t(select(m, x, 0)) / sum_t(m): per feature, the mean over the tokens where
 // the PerToken mask m is 1. A token where m is 0 (padding) is never read into the sum, so it may
-// hold anything, NaN included. With every token masked out the mean is 0 / 0, a NaN. Bound mask
-// leaves are checked to hold only 0 and 1 (runtime/binding.hpp).
+// hold anything, NaN included. Bound mask leaves are checked to hold only 0 and 1, and a mask of
+// one token or more that keeps none, whose mean would be 0 / 0, is refused with an error that
+// names it (runtime/binding.hpp, check_mask_keeps_a_token). Over zero tokens the mean is 0 / 0, a
+// NaN, as mean_t(x)'s.
 template <expression E, expression M>
 constexpr auto mean_t(E x, M m) {
     static_assert(std::is_same_v<kind_of<M>, PerToken>, "etna: mean_t(x, mask): the mask must be PerToken (one weight per token)");

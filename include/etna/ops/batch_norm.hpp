@@ -29,7 +29,10 @@ constexpr auto batch_norm(X x, G gamma, B beta) {
 }
 
 // BatchNorm whose statistics are taken over the tokens where the PerToken mask is 1 only, so
-// padding tokens (mask 0) change nothing. Their own outputs are computed but meaningless.
+// padding tokens (mask 0) change nothing. Their own outputs are computed but meaningless. A mask
+// that masks every token is refused when the graph runs, with an etna::error naming it: the
+// statistics would be 0 / 0, NaN in every output and every gradient, and any value put in their
+// place would pass for a result (expr/mean.hpp, runtime/binding.hpp).
 template <expression X, expression M, expression G, expression B, expression Eps>
 constexpr auto batch_norm_masked(X x, M mask, G gamma, B beta, Eps eps) {
     static_assert(is_act<X>, "etna: batch_norm_masked(x, mask, gamma, beta, eps): x must be Act (tokens x features)");

@@ -11,9 +11,12 @@
 #include <boost/hana/for_each.hpp>
 #include <fmt/format.h>
 
+#include <etna/expr/elementwise.hpp>
 #include <etna/expr/fixed_string.hpp>
 #include <etna/expr/graph.hpp>
 #include <etna/expr/leaf.hpp>
+#include <etna/expr/primitives.hpp>
+#include <etna/expr/reduction.hpp>
 #include <etna/runtime/error.hpp>
 #include <etna/runtime/sizes.hpp>
 #include <etna/runtime/tensor.hpp>
@@ -112,6 +115,37 @@ void check_leaf_values(view<const T> values) {
                     throw error(fmt::format("etna: mask '{}' must hold only 0 and 1, but token {} holds {}",
                                             Leaf::name.view(), r, v));
     }
+}
+
+// Whether graph G divides by the number of tokens mask Mask keeps, sum_t(Mask): whether it takes
+// a mean over those tokens (mean_t(x, Mask), expr/mean.hpp; batch_norm_masked's statistics),
+// as a forward graph or a gradient derived from one.
+template <class E, class Mask>
+inline constexpr bool divides_by_count = false;
+template <class A, class Mask>
+inline constexpr bool divides_by_count<elementwise<prim::div, A, reduction<axis::tokens, Mask>>, Mask> = true;
+
+template <class G, class Mask>
+constexpr bool divides_by_count_of() {
+    return []<class... Nodes>(boost::hana::tuple<Nodes...>) {
+        return (divides_by_count<typename Nodes::type, Mask> || ...);
+    }(topological_nodes_t<G>{});
+}
+
+// A mean over the tokens a mask keeps is undefined when it keeps none: 0 / 0, whose NaN would
+// spread through a masked BatchNorm's every output and, through 0 * NaN, into every gradient of
+// a training step, though the loss ignored the padding. So a mask that masks every one of its
+// tokens, bound to a graph that takes such a mean, is refused before anything runs. Over zero
+// tokens (an empty batch) the mean is 0 / 0 as that of mean_t(x): there is no data to lose.
+template <class Leaf, element T>
+void check_mask_keeps_a_token(view<const T> values) {
+    if (values.rows() == 0) return;
+    for (std::size_t r = 0; r < values.rows(); ++r)
+        if (values(r, 0) != T(0)) return;
+    throw error(fmt::format("etna: mask '{}' masks every one of its {} tokens (it holds no 1), and the graph takes a mean "
+                            "over the tokens it keeps (mean_t(x, mask), as batch_norm_masked does): a mean over no token "
+                            "is undefined; keep at least one token, or skip the batch",
+                            Leaf::name.view(), values.rows()));
 }
 
 // Compile-time diagnostics: each is a class whose instantiation fails with a sentence, and
@@ -218,7 +252,8 @@ const auto& binding_for(const First& first, const Rest&... rest) {
 }
 
 // The sizes of a call's axes, read off its bindings of G's leaves and checked against each other;
-// each leaf's values checked as its role requires (check_leaf_values).
+// each leaf's values checked as its role requires (check_leaf_values), and a mask G takes a mean
+// over checked to keep a token (check_mask_keeps_a_token).
 template <class G, class... Bindings>
 sizes sizes_of_bindings(const Bindings&... bindings) {
     sizes extents;
@@ -227,6 +262,7 @@ sizes sizes_of_bindings(const Bindings&... bindings) {
         const auto values = binding_for<Leaf>(bindings...).values();
         extents.add_leaf<kind_of<Leaf>>(Leaf::name.view(), values.rows(), values.cols());
         check_leaf_values<Leaf>(values);
+        if constexpr (Leaf::role == leaf_role::mask && divides_by_count_of<G, Leaf>()) check_mask_keeps_a_token<Leaf>(values);
     });
     return extents;
 }

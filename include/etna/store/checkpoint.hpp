@@ -310,6 +310,13 @@ public:
 
     [[nodiscard]] bool has_metadata(std::string_view key) const { return metadata_.find(key) != metadata_.end(); }
 
+    // The metadata keys, in lexicographic order.
+    [[nodiscard]] std::vector<std::string> metadata_keys() const {
+        std::vector<std::string> keys;
+        for (const auto& [key, value] : metadata_) keys.push_back(key);
+        return keys;
+    }
+
     [[nodiscard]] std::uint64_t metadata(std::string_view key) const {
         const auto found = metadata_.find(key);
         if (found == metadata_.end()) throw error(fmt::format("etna: checkpoint '{}' has no metadata '{}'", path_, key));

@@ -159,9 +159,14 @@ public:
     }
 
     // The loss of `inputs` (tokens x d) against `targets` (tokens x the head's outputs), keeping
-    // what the backward needs.
+    // what the backward needs. A batch of no tokens is refused: its loss, a mean over tokens, would
+    // be 0 / 0, and a training step on it would still move the parameters (AdamW's decay).
     double forward(view<const float> inputs, view<const float> targets) {
         const std::size_t tokens = inputs.rows();
+        if (tokens == 0)
+            throw error(fmt::format("etna: model: the batch has no tokens (inputs of 0 x {}): a loss needs at least one "
+                                    "token to average over",
+                                    inputs.cols()));
         stream_.resize(config_.depth + 1);
         for (std::size_t l = 1; l <= config_.depth; ++l) cpu::workspace<1>::fit(stream_[l], tokens, inputs.cols());
         const auto stream_at = [&](std::size_t l) { return l == 0 ? inputs : view<const float>(stream_[l].view()); };
