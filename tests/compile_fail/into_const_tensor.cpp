@@ -1,5 +1,6 @@
 // A kernel cannot write its output into a const tensor.
 // expect: static assertion failed: etna: into\(\.\.\.\) cannot write into a const tensor
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

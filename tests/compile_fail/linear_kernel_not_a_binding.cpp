@@ -1,6 +1,7 @@
 // A kernel with linear layers takes bindings (leaf = data): a tensor passed without its leaf
 // is refused with the reason.
 // expect: static assertion failed: etna: after the expression, every argument must be a binding such as `x = X`
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

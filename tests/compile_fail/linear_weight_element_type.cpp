@@ -1,6 +1,7 @@
 // A kernel with linear layers reads one element type: a double weight beside float tokens is
 // refused with the reason, not deep inside the GEMM's packing.
 // expect: static assertion failed: etna: a kernel reads and writes one element type: every bound tensor
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

@@ -1,6 +1,7 @@
 // A LayerNorm training pair saves two per-token statistics (saved<0>() and saved<1>()):
 // pair.saved<2>() asks for a third.
 // expect: static assertion failed: etna: the pair saves fewer values
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

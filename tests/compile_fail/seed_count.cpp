@@ -1,5 +1,6 @@
 // seeds(...) must give one seed per output of the differentiated graph.
 // expect: static assertion failed: etna: seeds\(\.\.\.\) needs one seed per output
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

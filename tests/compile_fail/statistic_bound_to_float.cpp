@@ -1,5 +1,6 @@
 // A statistic leaf is bound to double data, in float kernels too.
 // expect: static assertion failed: etna: a statistic leaf is bound to double data
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

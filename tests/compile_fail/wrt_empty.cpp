@@ -1,5 +1,6 @@
 // A gradient with respect to nothing is refused where it is asked for, at wrt().
 // expect: static assertion failed: etna: wrt\(\.\.\.\) needs at least one leaf
+// errors: 1
 #include <etna/etna.hpp>
 
 using namespace etna;

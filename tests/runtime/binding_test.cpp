@@ -11,6 +11,7 @@
 
 #include <etna/etna.hpp>
 #include <support/random_tensor.hpp>
+#include <support/shape_error.hpp>
 
 using namespace etna;
 
@@ -71,21 +72,6 @@ void require_y(const tensor<T>& actual, const sample& d) {
             CAPTURE(r, c);
             CHECK(actual(r, c) == Approx(expected(r, c)).epsilon(4 * std::numeric_limits<T>::epsilon()));
         }
-}
-
-// Runs `call` and checks that it throws a shape_error with exactly these fields and message.
-template <class Call>
-void require_shape_error(Call call, const std::string& leaf, std::size_t expected, std::size_t actual,
-                         const std::string& message) {
-    try {
-        call();
-        FAIL("no shape_error was thrown");
-    } catch (const shape_error& e) {
-        CHECK(std::string(e.what()) == message);
-        CHECK(e.leaf() == leaf);
-        CHECK(e.expected() == expected);
-        CHECK(e.actual() == actual);
-    }
 }
 
 }  // namespace
@@ -165,49 +151,90 @@ TEST_CASE("two Act leaves with different feature counts throw shape_error naming
     STATIC_REQUIRE(std::is_base_of_v<error, shape_error>);
     const tensor<double> a(4, 3, 1.0);
     const tensor<double> b(4, 5, 1.0);
-    require_shape_error([&] { (void)interpret<double>(x_plus_z, x = a, z = b); }, "z", 3, 5,
+    testing::require_shape_error([&] { (void)interpret<double>(x_plus_z, x = a, z = b); }, "z", 3, 5,
                         "etna: shape mismatch at leaf 'z' (Act): 5 features, expected 3 (the features of leaf 'x')");
 }
 
 TEST_CASE("two Act leaves with different token counts throw shape_error naming the second", "[binding][shape]") {
     const tensor<double> a(4, 3, 1.0);
     const tensor<double> b(6, 3, 1.0);
-    require_shape_error([&] { (void)interpret<double>(x_plus_z, x = a, z = b); }, "z", 4, 6,
+    testing::require_shape_error([&] { (void)interpret<double>(x_plus_z, x = a, z = b); }, "z", 4, 6,
                         "etna: shape mismatch at leaf 'z' (Act): 6 tokens, expected 4 (the tokens of leaf 'x')");
 }
 
-TEST_CASE("a PerFeature leaf of the wrong length throws shape_error naming it", "[binding][shape]") {
+// Parameters are a layer's declared sizes, inputs the data passed through it: an input that
+// disagrees with the parameters (which agree among themselves) is the argument named.
+TEST_CASE("an input whose features disagree with its parameter's is named, against the parameter", "[binding][shape]") {
     const sample d;
     const std::vector<double> five(5, 1.0);
-    require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = d.t, g = five, s = d.s); }, "g", 3, 5,
-                        "etna: shape mismatch at leaf 'g' (PerFeature): 5 features, expected 3 (the features of leaf 'x')");
+    testing::require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = d.t, g = five, s = d.s); }, "x", 5, 3,
+                        "etna: shape mismatch at leaf 'x' (Act): 3 features, expected 5 (the features of parameter 'g')");
+}
+
+TEST_CASE("an input wider than a LayerNorm's parameters is named, not the parameters", "[binding][shape]") {
+    // 128 x 17 through a LayerNorm of width 16 (the issue's case): 'x' is wrong, not 'ln.g'.
+    constexpr auto ln_g = param<"ln.g">;
+    constexpr auto ln_b = param<"ln.b">;
+    constexpr auto norm = layer_norm(x, ln_g, ln_b);
+    const tensor<double> wide(128, 17, 1.0);
+    const std::vector<double> gains(16, 1.0), biases(16, 0.0);
+    const std::string message =
+        "etna: shape mismatch at leaf 'x' (Act): 17 features, expected 16 (the features of parameter 'ln.g')";
+    testing::require_shape_error([&] { (void)interpret<double>(norm, x = wide, ln_g = gains, ln_b = biases); }, "x", 16, 17, message);
+    testing::require_shape_error([&] { (void)compile(norm)(x = wide, ln_g = gains, ln_b = biases); }, "x", 16, 17, message);
+}
+
+TEST_CASE("a parameter that disagrees with the other parameters is named, against the input", "[binding][shape]") {
+    constexpr auto ln_g = param<"ln.g">;
+    constexpr auto ln_b = param<"ln.b">;
+    constexpr auto norm = layer_norm(x, ln_g, ln_b);
+    const tensor<double> input(4, 3, 1.0);
+    const std::vector<double> three(3, 1.0), five(5, 1.0);
+    testing::require_shape_error([&] { (void)compile(norm)(x = input, ln_g = five, ln_b = three); }, "ln.g", 3, 5,
+                        "etna: shape mismatch at leaf 'ln.g' (PerFeature): 5 features, expected 3 (the features of leaf 'x')");
+    testing::require_shape_error([&] { (void)compile(norm)(x = input, ln_g = three, ln_b = five); }, "ln.b", 3, 5,
+                        "etna: shape mismatch at leaf 'ln.b' (PerFeature): 5 features, expected 3 (the features of leaf 'x')");
+}
+
+TEST_CASE("a linear layer's input is checked against its weight's rows; its bias against the weight", "[binding][shape]") {
+    constexpr auto W = weight<"W", "d", "ff">;
+    constexpr auto bias = param<"bias", per_feature_over<"ff">>;
+    constexpr auto layer = linear(x, W, bias);
+    const tensor<double> input(4, 3, 1.0), wide(4, 5, 1.0), w(3, 6, 0.5);
+    const std::vector<double> six(6, 0.0), seven(7, 0.0);
+    testing::require_shape_error([&] { (void)compile(layer)(x = wide, W = w, bias = six); }, "x", 3, 5,
+                        "etna: shape mismatch at leaf 'x' (Act): 5 features, expected 3 (the rows of parameter 'W')");
+    // On an axis no input has, the parameters can only be checked against each other.
+    testing::require_shape_error([&] { (void)compile(layer)(x = input, W = w, bias = seven); }, "bias", 6, 7,
+                        "etna: shape mismatch at leaf 'bias' (PerFeature[ff]): 7 features, expected 6 (the features of "
+                        "parameter 'W')");
 }
 
 TEST_CASE("a PerFeature leaf with more than one row throws shape_error naming it", "[binding][shape]") {
     const sample d;
     const tensor<double> four_rows(4, 3, 1.0);
-    require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = d.t, g = four_rows, s = d.s); }, "g", 1, 4,
+    testing::require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = d.t, g = four_rows, s = d.s); }, "g", 1, 4,
                         "etna: shape mismatch at leaf 'g' (PerFeature): 4 rows, expected 1 (a PerFeature value has one row)");
 }
 
 TEST_CASE("a PerToken leaf of the wrong length throws shape_error naming it", "[binding][shape]") {
     const sample d;
     const std::vector<double> five(5, 1.0);
-    require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = five, g = d.g, s = d.s); }, "t", 4, 5,
+    testing::require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = five, g = d.g, s = d.s); }, "t", 4, 5,
                         "etna: shape mismatch at leaf 't' (PerToken): 5 tokens, expected 4 (the tokens of leaf 'x')");
 }
 
 TEST_CASE("a PerToken leaf with more than one column throws shape_error naming it", "[binding][shape]") {
     const sample d;
     const tensor<double> two_columns(tokens, 2, 1.0);
-    require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = two_columns, g = d.g, s = d.s); }, "t", 1, 2,
+    testing::require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = two_columns, g = d.g, s = d.s); }, "t", 1, 2,
                         "etna: shape mismatch at leaf 't' (PerToken): 2 columns, expected 1 (a PerToken value has one column)");
 }
 
 TEST_CASE("a Scalar leaf bound to a 2-element vector throws shape_error naming it", "[binding][shape]") {
     const sample d;
     const std::vector<double> two{1.0, 2.0};
-    require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = d.t, g = d.g, s = two); }, "s", 1, 2,
+    testing::require_shape_error([&] { (void)interpret<double>(y, x = d.x, t = d.t, g = d.g, s = two); }, "s", 1, 2,
                         "etna: shape mismatch at leaf 's' (Scalar): 2 columns, expected 1 (a Scalar value has one column)");
 }
 

@@ -18,6 +18,7 @@
 #include <etna/etna.hpp>
 #include <etna/train/model.hpp>
 #include <support/ffn_block.hpp>
+#include <support/shape_error.hpp>
 
 using namespace etna;
 
@@ -170,6 +171,39 @@ TEST_CASE("a batch of no tokens is refused with an error that names the batch, b
     const tensor<float> before = tensor<float>::copy_of(view<const float>(net.parameters().value(0)));
     adamw optimizer;
     CHECK_THROWS_WITH(net.train_step(no_inputs.view(), no_targets.view(), optimizer, 1e-2), refused);
+    CHECK(net.parameters().steps() == 0);
+    const view<float> after = net.parameters().value(0);
+    CHECK(std::memcmp(before.data(), after.data(), before.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("a batch of the wrong shape is refused naming the inputs or the targets, against the model's sizes",
+          "[train][shape]") {
+    // Not a parameter of the first layer (ln.g) nor the head's "output 0": the argument passed.
+    model<pre_block, head, cross_entropy> net(small_config(2));
+    const tensor<float> before = tensor<float>::copy_of(view<const float>(net.parameters().value(0)));
+    adamw optimizer;
+    const tensor<float> inputs(128, 16, 0.5f), targets(128, 5, 0.2f);
+    const tensor<float> wide_inputs(128, 17, 0.5f), narrow_targets(128, 4, 0.25f), short_targets(100, 5, 0.2f);
+
+    SECTION("inputs wider than the model") {
+        const std::string message = "etna: model: the inputs are 128 x 17, but the model's width (axis 'd') is 16: inputs "
+                                    "are tokens x d";
+        testing::require_shape_error([&] { (void)net.forward(wide_inputs.view(), targets.view()); }, "inputs", 16, 17, message);
+        testing::require_shape_error([&] { (void)net.train_step(wide_inputs.view(), targets.view(), optimizer, 1e-2); },
+                                  "inputs", 16, 17, message);
+    }
+    SECTION("targets of another width than the head's outputs") {
+        const std::string message = "etna: model: the targets are 128 x 4, but the head has 5 outputs (axis 'out'): "
+                                    "targets are tokens x out";
+        testing::require_shape_error([&] { (void)net.forward(inputs.view(), narrow_targets.view()); }, "targets", 5, 4, message);
+        testing::require_shape_error([&] { (void)net.train_step(inputs.view(), narrow_targets.view(), optimizer, 1e-2); },
+                                  "targets", 5, 4, message);
+    }
+    SECTION("targets of another number of tokens than the inputs") {
+        testing::require_shape_error([&] { (void)net.forward(inputs.view(), short_targets.view()); }, "targets", 128, 100,
+                                  "etna: model: the targets have 100 tokens (rows), but the inputs have 128: one target "
+                                  "row per input row");
+    }
     CHECK(net.parameters().steps() == 0);
     const view<float> after = net.parameters().value(0);
     CHECK(std::memcmp(before.data(), after.data(), before.size() * sizeof(float)) == 0);

@@ -219,18 +219,21 @@ constexpr auto gradient_of(Leaf) {
     else return fit(constant<0.0>);
 }
 
+// Whether there is one seed per output (said by a static_assert), each of its output's kind (said
+// by a diagnostic naming both).
 template <class G, class... Seeds>
-constexpr void check_seeds(seed_list<Seeds...>) {
+constexpr bool check_seeds(seed_list<Seeds...>) {
     using roots = std::remove_cv_t<decltype(G::roots)>;
-    static_assert(sizeof...(Seeds) == decltype(boost::hana::length(roots{}))::value,
-                  "etna: seeds(...) needs one seed per output of the graph");
-    [&]<std::size_t... O>(std::index_sequence<O...>) {
+    constexpr bool one_per_output = sizeof...(Seeds) == decltype(boost::hana::length(roots{}))::value;
+    static_assert(one_per_output, "etna: seeds(...) needs one seed per output of the graph");
+    if constexpr (one_per_output) [&]<std::size_t... O>(std::index_sequence<O...>) {
         constexpr auto check = []<class Seed, class Output>(Seed*, Output*) {
             if constexpr (!std::is_same_v<kind_of<Seed>, kind_of<Output>>)
                 (void)sizeof(diagnostic::seed_kind_differs_from_output<Seed, Output>);
         };
         (check(static_cast<Seeds*>(nullptr), static_cast<typename decltype(+roots{}[boost::hana::size_c<O>])::type*>(nullptr)), ...);
     }(std::make_index_sequence<sizeof...(Seeds)>{});
+    return one_per_output;
 }
 
 template <class G>
@@ -262,9 +265,12 @@ constexpr auto default_seed_list() {
 template <class Out, expression... Leaves, expression... Seeds>
 constexpr auto grad(Out, wrt_list<Leaves...>, seed_list<Seeds...> given) {
     using G = as_graph_t<Out>;
-    autodiff::check_seeds<G>(given);
-    using S = autodiff::sweep<G, seed_list<Seeds...>>;
-    return outputs(autodiff::gradient_of<S>(Leaves{})...);
+    if constexpr (sizeof...(Leaves) == 0 || !autodiff::check_seeds<G>(given)) {
+        return outputs(constant<0.0>);  // wrt() or seeds(...) has said why: nothing fails after it
+    } else {
+        using S = autodiff::sweep<G, seed_list<Seeds...>>;
+        return outputs(autodiff::gradient_of<S>(Leaves{})...);
+    }
 }
 
 // Seeded by input<"dy"> (input<"dy0">, input<"dy1">, ... for several outputs), each of its

@@ -81,10 +81,11 @@ public:
     // Computes the outputs into new tensors: one tensor for an expression, a std::tuple for outputs(...).
     template <class... Bindings>
     auto operator()(const Bindings&... bindings) {
-        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename bound_element<Bindings...>::type;
-        return cpu::new_outputs<kernel, T, output_count, is_graph<G>>(sizes_of(bindings...),
-                                                                     [&](auto buffers) { (*this)(buffers, bindings...); });
+        if constexpr (accepts<Bindings...>()) {
+            using T = typename bound_element<Bindings...>::type;
+            return cpu::new_outputs<kernel, T, output_count, is_graph<G>>(sizes_of(bindings...),
+                                                                         [&](auto buffers) { (*this)(buffers, bindings...); });
+        }
     }
 
     // Computes the outputs into the given buffers, output i into the i-th. The buffers hold the
@@ -92,24 +93,27 @@ public:
     template <class... Views, class... Bindings>
     void operator()(into_t<Views...> buffers, const Bindings&... bindings) {
         static_assert(sizeof...(Views) == output_count, "etna: into(...) needs exactly one buffer per output of the kernel");
-        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        using T = typename bound_element<Bindings...>::type;
-        [&]<std::size_t... O>(std::index_sequence<O...>) {
-            static_assert(((std::is_same_v<typename Views::value_type, T> ||
-                            (std::is_same_v<typename Views::value_type, double> && !is_act_output<O>)) &&
-                           ...),
+        // A buffer of const data: into(...) has said so.
+        constexpr bool writable = (std::is_same_v<Views, view<typename Views::value_type>> && ...);
+        if constexpr (sizeof...(Views) == output_count && writable && accepts<Bindings...>()) {
+            using T = typename bound_element<Bindings...>::type;
+            constexpr bool elements_fit = [&]<std::size_t... O>(std::index_sequence<O...>) {
+                return ((std::is_same_v<typename Views::value_type, T> ||
+                         (std::is_same_v<typename Views::value_type, double> && !is_act_output<O>)) &&
+                        ...);
+            }(std::index_sequence_for<Views...>{});
+            static_assert(elements_fit,
                           "etna: a kernel reads and writes one element type: its output buffers hold that of the bound data, "
                           "except that an output that is not Act (a statistic) may be written into a double buffer");
-        }(std::index_sequence_for<Views...>{});
-        runner_.template run<T>(sizes_of(bindings...), buffers.views, bindings...);
+            if constexpr (elements_fit) runner_.template run<T>(sizes_of(bindings...), buffers.views, bindings...);
+        }
     }
 
     // The sizes of a call's axes, read off its bindings (checked against each other).
     template <class... Bindings>
     static sizes sizes_of(const Bindings&... bindings) {
-        static_assert(check_bindings<G, Bindings...>(), "etna: the call's bindings are invalid (see above)");
-        check_bound_elements<typename bound_element<Bindings...>::type, Bindings...>();
-        return sizes_of_bindings<G>(bindings...);
+        if constexpr (accepts<Bindings...>()) return sizes_of_bindings<G>(bindings...);
+        else return {};
     }
     template <std::size_t I>
     static std::size_t output_rows(const sizes& extents) { return extents.rows<output_kind<I>>(); }
@@ -117,6 +121,20 @@ public:
     static std::size_t output_cols(const sizes& extents) { return extents.cols<output_kind<I>>(); }
 
 private:
+    // Whether a call's arguments reach the runner. Where they do not, the check that failed has
+    // said why (check_bindings, check_bound_elements, or the binding's construction), once:
+    // nothing that would fail again after it is instantiated.
+    template <class... Bindings>
+    static constexpr bool accepts() {
+        if constexpr (!check_bindings<G, Bindings...>()) {
+            return false;
+        } else {
+            using T = typename bound_element<Bindings...>::type;
+            check_bound_elements<T, Bindings...>();
+            return bound_elements_agree<T, Bindings...>;
+        }
+    }
+
     template <std::size_t I>
     using output_kind = kind_of<typename std::remove_cvref_t<decltype(std::remove_cv_t<decltype(as_graph_t<G>::roots)>{}[boost::hana::size_c<I>])>::type>;
     template <std::size_t I>

@@ -88,7 +88,8 @@ constexpr auto sum_f(E) {
 // sum_t(x): per feature, the sum of x over the tokens.
 template <expression E>
 constexpr auto sum_t(E) {
-    static_assert(kind_of<E>::has_tokens,
+    // A weight has no token axis either: the reduction says what it is, alone.
+    static_assert(kind_of<E>::has_tokens || is_weight<kind_of<E>>,
                   "etna: sum_t(x) sums over tokens, but x has no token axis (it is PerFeature or Scalar)");
     return reduction<axis::tokens, E>{};
 }
@@ -104,7 +105,8 @@ constexpr auto max_f(E) {
 // max_t(x): per feature, the maximum of x over the tokens.
 template <expression E>
 constexpr auto max_t(E) {
-    static_assert(kind_of<E>::has_tokens,
+    // A weight has no token axis either: the reduction says what it is, alone.
+    static_assert(kind_of<E>::has_tokens || is_weight<kind_of<E>>,
                   "etna: max_t(x) is a maximum over tokens, but x has no token axis (it is PerFeature or Scalar)");
     return reduction<axis::tokens, E, prim::max_along>{};
 }

@@ -71,7 +71,8 @@ public:
     template <std::size_t K, element T = double>
     [[nodiscard]] view<const T> saved() const {
         static_assert(K < count, "etna: the pair saves fewer values");
-        if constexpr (is_act<K>) return std::get<std::array<tensor<T>, count>>(activations_)[K].view();
+        if constexpr (K >= count) return view<const T>{};  // the assertion is the only error
+        else if constexpr (is_act<K>) return std::get<std::array<tensor<T>, count>>(activations_)[K].view();
         else return statistics_[K].view();
     }
     [[nodiscard]] bool valid() const noexcept { return valid_; }

@@ -169,7 +169,10 @@ struct leaf_bound_twice {
 template <fixed_string Leaf>
 struct binding_for_unknown_leaf {
     static_assert(never<Leaf>, "etna: an argument binds the leaf named in 'binding_for_unknown_leaf<...>' above, "
-                               "which the expression does not read (a misspelt name?)");
+                               "which the expression does not read: a misspelt name, or a leaf it does not need (a "
+                               "gradient need not read every leaf of its forward: LayerNorm's does not read beta); "
+                               "leave it out of the call, or bind a training pair (vjp), whose backward takes the "
+                               "forward's bindings");
 };
 
 template <fixed_string Leaf>
@@ -254,13 +257,38 @@ const auto& binding_for(const First& first, const Rest&... rest) {
 // The sizes of a call's axes, read off its bindings of G's leaves and checked against each other;
 // each leaf's values checked as its role requires (check_leaf_values), and a mask G takes a mean
 // over checked to keep a token (check_mask_keeps_a_token).
+//
+// Which leaf a size mismatch blames: the parameters (param<...>, weight<...>) are a layer's
+// declared sizes and the inputs the data passed through it, so the parameters are added first,
+// and an input that disagrees with parameters that agree among themselves is the one named
+// ("... at leaf 'x' (Act): 17 features, expected 16 (the features of parameter 'ln.g')"). When
+// the parameters disagree among themselves, the inputs are the reference instead: the parameter
+// that disagrees with them is named (or, on an axis no input has, the later parameter).
 template <class G, class... Bindings>
 sizes sizes_of_bindings(const Bindings&... bindings) {
+    const auto add = [&]<bool Parameters>(sizes& extents, std::bool_constant<Parameters>) {
+        boost::hana::for_each(leaves_of(G{}), [&](auto node) {
+            using Leaf = typename decltype(node)::type;
+            if constexpr ((Leaf::role == leaf_role::param) == Parameters) {
+                const auto values = binding_for<Leaf>(bindings...).values();
+                extents.add_leaf<kind_of<Leaf>>(Leaf::name.view(), values.rows(), values.cols(), Parameters);
+            }
+        });
+    };
     sizes extents;
+    try {
+        add(extents, std::true_type{});
+    } catch (const shape_error&) {
+        // The parameters disagree among themselves: this pass throws, blaming one against the inputs.
+        sizes inputs_first;
+        add(inputs_first, std::false_type{});
+        add(inputs_first, std::true_type{});
+        throw;  // unreachable: the same leaves disagree in any order
+    }
+    add(extents, std::false_type{});
     boost::hana::for_each(leaves_of(G{}), [&](auto node) {
         using Leaf = typename decltype(node)::type;
         const auto values = binding_for<Leaf>(bindings...).values();
-        extents.add_leaf<kind_of<Leaf>>(Leaf::name.view(), values.rows(), values.cols());
         check_leaf_values<Leaf>(values);
         if constexpr (Leaf::role == leaf_role::mask && divides_by_count_of<G, Leaf>()) check_mask_keeps_a_token<Leaf>(values);
     });
@@ -280,8 +308,16 @@ struct bound_element<First, Rest...> {
                                     typename bound_element<Rest...>::type, typename First::value_type>;
 };
 
-// A kernel reads one element type T: every bound array holds it (number bindings of Scalar
-// leaves and statistic leaves, read from double data, excepted).
+// A kernel reads one element type T: every bound array holds it, but number bindings of Scalar
+// leaves and statistic leaves, which hold double data.
+template <class T, class... Bindings>
+inline constexpr bool bound_elements_agree =
+    ((std::is_same_v<kind_of<typename Bindings::leaf_type>, Scalar> ||
+      std::is_same_v<typename Bindings::value_type, std::conditional_t<is_statistic_leaf<typename Bindings::leaf_type>, double, T>>) &&
+     ...);
+
+// Says where bound_elements_agree fails for an array that is not a statistic (a statistic leaf
+// bound to float data is refused where it is bound).
 template <class T, class... Bindings>
 constexpr void check_bound_elements() {
     static_assert(((std::is_same_v<kind_of<typename Bindings::leaf_type>, Scalar> || is_statistic_leaf<typename Bindings::leaf_type> ||

@@ -16,6 +16,8 @@ public:
 
 // A bound tensor whose size disagrees with its leaf's kind or with another leaf. what() reads
 //   etna: shape mismatch at leaf 'g' (PerFeature): 5 features, expected 3 (the features of leaf 'x')
+// leaf() names the argument that is wrong: a leaf, an output buffer ("output 0"), a model's
+// "inputs" or "targets", or a checkpoint's tensor.
 class shape_error : public error {
 public:
     shape_error(std::string leaf, std::size_t expected, std::size_t actual, const std::string& message)

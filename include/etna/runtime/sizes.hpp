@@ -15,15 +15,17 @@
 namespace etna {
 
 // The first leaf that has an axis sets its size; every later leaf must agree, or a shape_error
-// names it, the size it has and the size it should have.
+// names it, the size it has and the size it should have, and the leaf that set that size (as a
+// "parameter" when `parameter` is true, else as a "leaf"). Which leaf is blamed is the order of
+// the add_leaf calls: sizes_of_bindings (runtime/binding.hpp) adds the parameters first.
 class sizes {
 public:
     template <a_kind K>
-    void add_leaf(std::string_view leaf, std::size_t rows, std::size_t cols) {
-        if constexpr (is_weight<K>) agree<K>(leaf, "rows", rows, feature_axis(K::input_axis.view()));
-        else if constexpr (K::has_tokens) agree<K>(leaf, "tokens", rows, tokens_);
+    void add_leaf(std::string_view leaf, std::size_t rows, std::size_t cols, bool parameter = false) {
+        if constexpr (is_weight<K>) agree<K>(leaf, parameter, "rows", rows, feature_axis(K::input_axis.view()));
+        else if constexpr (K::has_tokens) agree<K>(leaf, parameter, "tokens", rows, tokens_);
         else expect_one<K>(leaf, "row", rows);
-        if constexpr (K::has_features) agree<K>(leaf, "features", cols, feature_axis(K::feature_axis.view()));
+        if constexpr (K::has_features) agree<K>(leaf, parameter, "features", cols, feature_axis(K::feature_axis.view()));
         else expect_one<K>(leaf, "column", cols);
     }
 
@@ -56,6 +58,7 @@ private:
         std::optional<std::size_t> size;
         std::string_view set_by;  // the leaf whose size this is
         std::string_view set_as;  // what that leaf's size is: its tokens, features or rows
+        bool set_by_parameter = false;
     };
 
     axis_size& feature_axis(std::string_view name) {
@@ -63,20 +66,22 @@ private:
             if (features_[a].name == name) return features_[a];
         if (axis_count_ == max_feature_axes)
             throw error(fmt::format("etna: a graph may use at most {} feature axes", max_feature_axes));
-        features_[axis_count_] = axis_size{name, std::nullopt, {}, {}};
+        features_[axis_count_] = axis_size{name, std::nullopt, {}, {}, false};
         return features_[axis_count_++];
     }
 
     template <a_kind K>
-    static void agree(std::string_view leaf, std::string_view what, std::size_t actual, axis_size& known) {
+    static void agree(std::string_view leaf, bool parameter, std::string_view what, std::size_t actual, axis_size& known) {
         if (!known.size) {
             known.size = actual;
             known.set_by = leaf;
             known.set_as = what;
+            known.set_by_parameter = parameter;
         } else if (*known.size != actual) {
             throw shape_error(std::string(leaf), *known.size, actual,
-                              fmt::format("etna: shape mismatch at leaf '{}' ({}): {} {}, expected {} (the {} of leaf '{}')",
-                                          leaf, kind_name<K>(), actual, what, *known.size, known.set_as, known.set_by));
+                              fmt::format("etna: shape mismatch at leaf '{}' ({}): {} {}, expected {} (the {} of {} '{}')",
+                                          leaf, kind_name<K>(), actual, what, *known.size, known.set_as,
+                                          known.set_by_parameter ? "parameter" : "leaf", known.set_by));
         }
     }
 

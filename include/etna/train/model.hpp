@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -160,13 +161,16 @@ public:
 
     // The loss of `inputs` (tokens x d) against `targets` (tokens x the head's outputs), keeping
     // what the backward needs. A batch of no tokens is refused: its loss, a mean over tokens, would
-    // be 0 / 0, and a training step on it would still move the parameters (AdamW's decay).
+    // be 0 / 0, and a training step on it would still move the parameters (AdamW's decay). A batch
+    // whose widths disagree with the configuration's axes, or whose inputs and targets have other
+    // numbers of tokens, is refused by a shape_error naming "inputs" or "targets" (check_batch).
     double forward(view<const float> inputs, view<const float> targets) {
         const std::size_t tokens = inputs.rows();
         if (tokens == 0)
             throw error(fmt::format("etna: model: the batch has no tokens (inputs of 0 x {}): a loss needs at least one "
                                     "token to average over",
                                     inputs.cols()));
+        check_batch(inputs, targets);
         stream_.resize(config_.depth + 1);
         for (std::size_t l = 1; l <= config_.depth; ++l) cpu::workspace<1>::fit(stream_[l], tokens, inputs.cols());
         const auto stream_at = [&](std::size_t l) { return l == 0 ? inputs : view<const float>(stream_[l].view()); };
@@ -255,6 +259,43 @@ public:
     }
 
 private:
+    // The size the configuration declares for a feature axis, if it declares one.
+    [[nodiscard]] std::optional<std::size_t> declared(std::string_view axis) const {
+        for (const auto& [name, size] : config_.axes)
+            if (name == axis) return size;
+        return std::nullopt;
+    }
+
+    // The user's batch against the model's declared sizes, before any kernel runs: a kernel would
+    // name one of its own leaves or buffers (a parameter, "output 0"), not the argument that is wrong.
+    void check_batch(view<const float> inputs, view<const float> targets) const {
+        constexpr std::string_view width_axis = Act::feature_axis.view();
+        if (const auto width = declared(width_axis); width && inputs.cols() != *width)
+            throw shape_error("inputs", *width, inputs.cols(),
+                              fmt::format("etna: model: the inputs are {} x {}, but the model's width (axis '{}') is {}: "
+                                          "inputs are tokens x {}",
+                                          inputs.rows(), inputs.cols(), width_axis, *width, width_axis));
+        using output_kind = kind_of<Head>;
+        if constexpr (output_kind::has_features) {
+            constexpr std::string_view output_axis = output_kind::feature_axis.view();
+            if (const auto outputs = declared(output_axis); outputs && targets.cols() != *outputs)
+                throw shape_error("targets", *outputs, targets.cols(),
+                                  fmt::format("etna: model: the targets are {} x {}, but the head has {} outputs (axis '{}'): "
+                                              "targets are tokens x {}",
+                                              targets.rows(), targets.cols(), *outputs, output_axis, output_axis));
+        } else if (targets.cols() != 1) {
+            throw shape_error("targets", 1, targets.cols(),
+                              fmt::format("etna: model: the targets are {} x {}, but the head has one output per token: "
+                                          "targets are one column",
+                                          targets.rows(), targets.cols()));
+        }
+        if (targets.rows() != inputs.rows())
+            throw shape_error("targets", inputs.rows(), targets.rows(),
+                              fmt::format("etna: model: the targets have {} tokens (rows), but the inputs have {}: one "
+                                          "target row per input row",
+                                          targets.rows(), inputs.rows()));
+    }
+
     std::vector<std::pair<std::string, std::uint64_t>> shape_metadata() const {
         std::vector<std::pair<std::string, std::uint64_t>> metadata{{"depth", config_.depth}, {"steps", parameters_.steps()}};
         for (const auto& [name, size] : config_.axes) metadata.emplace_back("axis." + name, size);
