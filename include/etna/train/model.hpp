@@ -123,9 +123,22 @@ struct part {
 // everything. Not safe to call from two threads at once.
 template <class Block, class Head, class Loss>
 class model {
-    using block_part = training::part<Block>;
-    using head_part = training::part<Head>;
     static constexpr auto x = input<"x">;
+    // The model binds the stream and the parameters, nothing else: a block or head that reads a
+    // mask, positions or another input is refused here, and a stand-in (the stream itself) keeps
+    // that refusal the only error.
+    template <class E>
+    static constexpr bool reads_stream_and_parameters = []<class... Leaves>(boost::hana::tuple<Leaves...>) {
+        return ((Leaves::type::role == leaf_role::param || std::is_same_v<typename Leaves::type, std::remove_cv_t<decltype(x)>>) && ...);
+    }(decltype(leaves_of(E{})){});
+    static_assert(reads_stream_and_parameters<Block> && reads_stream_and_parameters<Head>,
+                  "etna: a model's block and head read only input<\"x\"> (the residual stream) and parameters (param<...>, "
+                  "weight<...>): the model has nothing to bind a mask, positions or another input to; compile or vjp such "
+                  "a block yourself and bind its inputs at the call");
+    template <class E>
+    using checked = std::conditional_t<reads_stream_and_parameters<E>, E, std::remove_cv_t<decltype(x)>>;
+    using block_part = training::part<checked<Block>>;
+    using head_part = training::part<checked<Head>>;
     static constexpr auto y = input<"y", kind_of<Head>>;
     static constexpr auto target = input<"target", kind_of<Head>>;
     static_assert(std::is_same_v<kind_of<Block>, Act>, "etna: a model's block maps the residual stream (Act) to itself");
